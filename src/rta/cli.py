@@ -1,0 +1,58 @@
+"""`rta`: the command-line entry point. Each command lives in rta.commands.<name>
+and only parses options before calling a plain function, so both sides can be
+tested on their own."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from rta.commands import schema as schema_cmd
+from rta.commands import stack as stack_cmd
+from rta.settings import load_settings
+
+app = typer.Typer(
+    name="rta",
+    help=(
+        "Real-time user-behaviour analytics: events -> Kafka -> Flink SQL -> Pinot.\n\n"
+        "Settings come from defaults, ./rta.toml and RTA_* environment variables "
+        "(nested with '__', e.g. RTA_KAFKA__PORT=19092)."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _load(ctx: typer.Context) -> None:
+    try:
+        ctx.obj = load_settings()
+    except ValidationError as exc:
+        typer.secho(f"rta: invalid settings:\n{exc}", err=True, fg="red")
+        raise typer.Exit(2) from None
+
+
+app.command("schema")(schema_cmd.schema)
+app.add_typer(stack_cmd.app, name="stack")
+
+
+def _register_optional() -> None:
+    # Commands whose modules pull heavier imports register lazily-importing wrappers.
+    from rta.commands import generate, replay
+
+    app.command("generate")(generate.generate)
+    app.command("replay")(replay.replay)
+
+
+_register_optional()
+
+
+def main() -> None:
+    app(prog_name="rta")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Kafka plumbing shared by every producer and consumer in rta."""

@@ -1,0 +1,20 @@
+"""The dead-letter topic: rejected input is kept, with the reason, never dropped."""
+
+from __future__ import annotations
+
+from confluent_kafka import Producer
+
+REASON_HEADER = "x-rta-reason"
+SOURCE_HEADER = "x-rta-source"
+
+
+def send_to_dlq(
+    producer: Producer, topic: str, raw: bytes, reason: str, source: str, key: bytes | None = None
+) -> None:
+    """Produce the original bytes untouched; why and where travel in headers."""
+    producer.produce(
+        topic,
+        value=raw,
+        key=key,
+        headers=[(REASON_HEADER, reason.encode()), (SOURCE_HEADER, source.encode())],
+    )

@@ -1,0 +1,97 @@
+"""Typed settings for every rta component.
+
+Built once at the edge (the CLI) from, in rising priority: defaults, an optional
+`rta.toml` in the working directory, and `RTA_*` environment variables (nested
+fields use a double underscore, e.g. `RTA_KAFKA__PORT=19092`). Engine modules
+receive the frozen object; nothing below reads `os.environ` itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaSettings(_Section):
+    bootstrap_servers: str | None = Field(
+        None, description="Use an existing Kafka cluster instead of starting one locally."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(9092, description="Client listener of the local broker.")
+    controller_port: int = Field(9093, description="KRaft controller listener (local broker).")
+    heap: str = Field("1g", description="JVM heap of the local broker (-Xmx).")
+    raw_topic: str = "raw_events"
+    dlq_topic: str = "raw_events_dlq"
+    partitions: int = Field(4, ge=1, description="Partitions of raw_events and result topics.")
+    start_timeout_s: float = 60.0
+
+    @property
+    def is_remote(self) -> bool:
+        return self.bootstrap_servers is not None
+
+    @property
+    def bootstrap(self) -> str:
+        return self.bootstrap_servers or f"{self.host}:{self.port}"
+
+
+class GeneratorSettings(_Section):
+    rate: float = Field(1000.0, ge=0, description="Events per second; 0 = as fast as possible.")
+    users: int = Field(2000, ge=1, description="Size of the simulated user population.")
+    products: int = Field(200, ge=1, description="Size of the product catalogue.")
+    seed: int | None = None
+
+
+class Settings(BaseSettings):
+    """Everything rta needs to know to run the local stack or talk to a remote one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RTA_",
+        env_nested_delimiter="__",
+        toml_file="rta.toml",
+        frozen=True,
+        extra="forbid",
+    )
+
+    state_dir: Path = Field(Path(".rta"), description="Data, logs and pid files of the stack.")
+    cache_dir: Path = Field(
+        Path(".cache/jvm"), description="Resolved JVM classpaths written by `make setup`."
+    )
+    java_home: Path | None = Field(
+        None,
+        # JAVA_HOME is honoured too, because that is where JVM users set it.
+        validation_alias=AliasChoices("RTA_JAVA_HOME", "JAVA_HOME", "java_home"),
+        description="JDK for every JVM (RTA_JAVA_HOME, then JAVA_HOME, then `java` on PATH).",
+    )
+    kafka: KafkaSettings = KafkaSettings()
+    generator: GeneratorSettings = GeneratorSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls),
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings; keyword overrides win over environment and file."""
+    return Settings(**overrides)  # type: ignore[arg-type]
