@@ -95,3 +95,18 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Build the settings; keyword overrides win over environment and file."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """RTA_* variables that rebuild these settings in a child process (`rta ...` subprocess)."""
+    env: dict[str, str] = {
+        "RTA_STATE_DIR": str(settings.state_dir),
+        "RTA_CACHE_DIR": str(settings.cache_dir),
+    }
+    if settings.java_home is not None:
+        env["RTA_JAVA_HOME"] = str(settings.java_home)
+    for section in ("kafka", "generator"):
+        for key, value in getattr(settings, section).model_dump().items():
+            if value is not None:
+                env[f"RTA_{section.upper()}__{key.upper()}"] = str(value)
+    return env

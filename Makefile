@@ -1,0 +1,58 @@
+# rta task runner. `make help` lists the targets; CI runs `make test` (see .ci/run).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+JVM_CACHE := $(CURDIR)/.cache/jvm
+# The Flink version is pinned once, in jvm/pom.xml; the wheels that carry the
+# Flink distribution follow it.
+FLINK_VERSION := $(shell sed -n 's:.*<flink.version>\(.*\)</flink.version>.*:\1:p' jvm/pom.xml)
+
+.PHONY: help setup run test test-unit test-integration lint format bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed $(JVM_CACHE)/.resolved ## Create .venv, install rta, resolve the pinned JVM jars (idempotent)
+
+$(VENV)/.installed: pyproject.toml jvm/pom.xml
+	@command -v $(PYTHON) >/dev/null || { echo "make setup: $(PYTHON) not found (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	@# --no-deps: only the Flink distribution inside the wheels is used, not PyFlink's
+	@# Python API, so its ~470 MB of beam/pandas/pyarrow dependencies are skipped.
+	$(BIN)/pip install -q --no-deps apache-flink==$(FLINK_VERSION) apache-flink-libraries==$(FLINK_VERSION)
+	touch $@
+
+$(JVM_CACHE)/.resolved: jvm/pom.xml $(wildcard jvm/*/pom.xml)
+	@command -v mvn >/dev/null || { echo "make setup: Maven (mvn) not found; install it (apt-get install maven)"; exit 1; }
+	mvn -q -B -f jvm/pom.xml generate-resources -Drta.cache=$(JVM_CACHE)
+	touch $@
+
+run: setup ## Start the local stack and stream generated events into it (Ctrl-C stops the generator)
+	$(BIN)/rta stack up
+	$(BIN)/rta generate
+
+test: setup lint test-unit test-integration ## Lint, unit tests, then integration tests on the real stack
+
+test-unit: setup ## Unit tests only (no JVM, seconds)
+	$(BIN)/pytest -m "not integration" -q
+
+test-integration: setup ## Integration tests: start the real stack once, run, stop it
+	$(BIN)/pytest -m integration -q
+
+lint: setup ## ruff check and ruff format --check
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: setup ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: setup ## Run every benchmark in bench/ (needs `rta stack up`)
+	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean: ## Remove the venv and resolved classpaths (not the stack's data in .rta/)
+	rm -rf $(VENV) .cache
