@@ -30,7 +30,11 @@ def test_up_is_idempotent(stack: Settings) -> None:
 
 def test_status_command_reports_running(stack_env: dict[str, str]) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "rta", "stack", "status"], env=stack_env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "rta", "stack", "status"],
+        env=stack_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     assert "kafka" in out.stdout and "running" in out.stdout

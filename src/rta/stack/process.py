@@ -17,7 +17,6 @@ from pathlib import Path
 
 import psutil
 
-
 # Components are meant to outlive this Python process; keeping their Popen objects
 # alive stops Popen.__del__ from warning that a child is still running.
 _detached: list[subprocess.Popen[bytes]] = []
