@@ -45,6 +45,61 @@ class KafkaSettings(_Section):
         return self.bootstrap_servers or f"{self.host}:{self.port}"
 
 
+class FlinkSettings(_Section):
+    rest_url: str | None = Field(
+        None, description="Use an existing Flink cluster (its REST URL) instead of a local one."
+    )
+    host: str = "127.0.0.1"
+    rest_port: int = Field(8081, description="REST API and web dashboard of the local cluster.")
+    rpc_port: int = Field(6123, description="JobManager RPC port of the local cluster.")
+    slots: int = Field(2, ge=1, description="Task slots of the local TaskManager.")
+    parallelism: int = Field(2, ge=1, description="Default parallelism of the pipeline job.")
+    jobmanager_memory: str = "1024m"
+    taskmanager_memory: str = "2048m"
+    checkpoint_interval_s: float = Field(10.0, gt=0, description="Checkpoint interval.")
+    watermark_bound_s: float = Field(5.0, ge=0, description="Allowed out-of-orderness.")
+    idle_timeout_s: float = Field(10.0, gt=0, description="Source partition idle timeout.")
+    dedup_horizon_s: float = Field(3600.0, gt=0, description="How long event_ids are remembered.")
+    session_state_ttl_s: float = Field(86400.0, gt=0, description="State TTL of session results.")
+    tuned: bool = Field(True, description="Apply the measured tuning (false = seed defaults).")
+    start_timeout_s: float = 120.0
+
+    @property
+    def is_remote(self) -> bool:
+        return self.rest_url is not None
+
+    @property
+    def url(self) -> str:
+        return self.rest_url or f"http://{self.host}:{self.rest_port}"
+
+
+class PinotSettings(_Section):
+    controller_url: str | None = Field(
+        None, description="Use an existing Pinot cluster (controller URL) instead of a local one."
+    )
+    broker_url: str | None = Field(None, description="Broker URL of an existing Pinot cluster.")
+    host: str = "127.0.0.1"
+    zookeeper_port: int = 2181
+    controller_port: int = Field(9000, description="Controller API and query console.")
+    broker_port: int = Field(8099, description="Broker query endpoint.")
+    server_netty_port: int = 8098
+    server_admin_port: int = 8097
+    heap: str = Field("2g", description="JVM heap of the Pinot cluster process.")
+    start_timeout_s: float = 180.0
+
+    @property
+    def is_remote(self) -> bool:
+        return self.controller_url is not None
+
+    @property
+    def controller(self) -> str:
+        return self.controller_url or f"http://{self.host}:{self.controller_port}"
+
+    @property
+    def broker(self) -> str:
+        return self.broker_url or f"http://{self.host}:{self.broker_port}"
+
+
 class GeneratorSettings(_Section):
     rate: float = Field(1000.0, ge=0, description="Events per second; 0 = as fast as possible.")
     users: int = Field(2000, ge=1, description="Size of the simulated user population.")
@@ -74,6 +129,8 @@ class Settings(BaseSettings):
         description="JDK for every JVM (RTA_JAVA_HOME, then JAVA_HOME, then `java` on PATH).",
     )
     kafka: KafkaSettings = KafkaSettings()
+    flink: FlinkSettings = FlinkSettings()
+    pinot: PinotSettings = PinotSettings()
     generator: GeneratorSettings = GeneratorSettings()
 
     @classmethod
@@ -105,7 +162,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     }
     if settings.java_home is not None:
         env["RTA_JAVA_HOME"] = str(settings.java_home)
-    for section in ("kafka", "generator"):
+    for section in ("kafka", "flink", "pinot", "generator"):
         for key, value in getattr(settings, section).model_dump().items():
             if value is not None:
                 env[f"RTA_{section.upper()}__{key.upper()}"] = str(value)

@@ -1,0 +1,1 @@
+"""Apache Pinot: table definitions, the admin calls that create them, and queries."""
