@@ -1,9 +1,239 @@
+"""`rta generate`: parse options, call rta.generator.generate, print the summary."""
+
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+from rta.generator import (
+    Chaos,
+    GenerateOptions,
+    KafkaUnavailableError,
+    RunSummary,
+    SinkError,
+    SinkKind,
+)
+from rta.generator import generate as run_generate
+from rta.generator.progress import ProgressDisplay
+from rta.settings import Settings
+
+err = Console(stderr=True, highlight=False)
 
 
-def generate(ctx: typer.Context) -> None:
-    """Generate realistic shop events (placeholder until the generator lands)."""
-    typer.secho("rta generate: not implemented yet", err=True, fg="yellow")
-    raise typer.Exit(1)
+@contextmanager
+def stop_on_sigint() -> Iterator[threading.Event]:
+    """First Ctrl-C asks the generator to stop after its batch (then it flushes and
+    summarises); a second one aborts at once."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # signals can only be caught in the main thread
+        return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def generate(
+    ctx: typer.Context,
+    sink: Annotated[
+        SinkKind,
+        typer.Option(
+            help="Where events go: kafka (topic raw_events, keyed by session_id), "
+            "file (JSON lines at --output) or stdout (JSON lines, nothing else)."
+        ),
+    ] = SinkKind.kafka,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write with --sink file (truncated)."),
+    ] = None,
+    topic: Annotated[
+        str | None,
+        typer.Option(help="Kafka topic (default: env RTA_KAFKA__RAW_TOPIC, else raw_events)."),
+    ] = None,
+    count: Annotated[
+        int | None,
+        typer.Option("--count", "-n", min=0, help="Stop after this many records."),
+    ] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="Stop after this many seconds of event time (wall time, or simulated "
+            "time with --start). Without --count/--duration: run until Ctrl-C.",
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="Records per second, 0 = as fast as possible "
+            "(default: env RTA_GENERATOR__RATE, else 1000).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed of users, products and sessions; the same seed and --start give "
+            "byte-identical output (default: env RTA_GENERATOR__SEED, else random, printed).",
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="Simulated event time starting here (ISO-8601 with offset, e.g. "
+            "2026-01-01T00:00:00Z): each record advances it by speedup/rate seconds "
+            "(rate 0: by 1/RTA_GENERATOR__RATE), independent of the wall clock. "
+            "Default: stamp events with the current time.",
+        ),
+    ] = None,
+    speedup: Annotated[
+        float,
+        typer.Option(min=0.0, help="With --start: simulated seconds per real second."),
+    ] = 1.0,
+    users: Annotated[
+        int | None,
+        typer.Option(min=1, help="Users simulated (default: env RTA_GENERATOR__USERS, else 2000)."),
+    ] = None,
+    products: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Catalogue size (default: env RTA_GENERATOR__PRODUCTS, else 200)."
+        ),
+    ] = None,
+    sessions: Annotated[
+        int,
+        typer.Option(min=1, help="Sessions in progress at once, interleaved in the stream."),
+    ] = 500,
+    late_fraction: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Fraction of events sent late: after newer ones, their timestamp behind "
+            "the clock by up to --late-max seconds.",
+        ),
+    ] = 0.0,
+    late_max: Annotated[
+        float, typer.Option(min=0.001, help="How far behind a late event may be, seconds.")
+    ] = 5.0,
+    duplicate_fraction: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Fraction of extra records that re-send a sent event exactly (same event_id).",
+        ),
+    ] = 0.0,
+    invalid_fraction: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Fraction of extra records that break the contract (broken JSON, missing "
+            "field, naive timestamp, bad UUID, wrong event_type, negative price). They are "
+            "sent as they are, to Kafka too, to test how the pipeline copes.",
+        ),
+    ] = 0.0,
+    tz_mix: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Fraction of events whose timestamp uses +02:00, -05:00 or +05:30 (some "
+            "with microseconds) instead of Z; the instant is the same.",
+        ),
+    ] = 0.0,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress display, only errors.")
+    ] = False,
+) -> None:
+    """Generate realistic shop events (page_view -> product_view -> add_to_cart -> purchase).
+
+    Progress and the summary go to stderr; with --sink stdout, stdout carries
+    nothing but JSON lines. Ctrl-C stops cleanly: buffered records are
+    delivered and the summary printed.
+    """
+    settings: Settings = ctx.obj
+    try:
+        options = GenerateOptions(
+            sink=sink,
+            output=output,
+            topic=topic,
+            count=count,
+            duration_s=duration,
+            rate=rate,
+            seed=seed,
+            start=start,
+            speedup=speedup,
+            users=users,
+            products=products,
+            concurrent_sessions=sessions,
+            chaos=Chaos(
+                late_fraction=late_fraction,
+                late_max_ms=max(1, round(late_max * 1000)),
+                duplicate_fraction=duplicate_fraction,
+                invalid_fraction=invalid_fraction,
+                tz_mix=tz_mix,
+            ),
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    progress = ProgressDisplay("generating", count, enabled=None if not quiet else False)
+    try:
+        with stop_on_sigint() as stop:
+            summary = run_generate(settings, options, stop=stop, progress=progress)
+    except (KafkaUnavailableError, SinkError) as exc:
+        err.print(f"[red]rta generate: {exc}[/red]")
+        raise typer.Exit(1) from None
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `| head`): that is how it says "enough".
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
+    where = {
+        SinkKind.kafka: f"kafka topic {options.topic or settings.kafka.raw_topic}",
+        SinkKind.file: str(output),
+        SinkKind.stdout: "stdout",
+    }[sink]
+    if not quiet or summary.error:
+        err.print(describe(summary, where))
+    if summary.error:
+        err.print(f"[red]rta generate: {summary.error}[/red]")
+        raise typer.Exit(1)
+
+
+def describe(summary: RunSummary, where: str) -> str:
+    """One paragraph: what was sent where, how fast, and what of it is chaos."""
+    s = summary.stats
+    parts = [f"{s.events:,} events in {s.sessions:,} sessions"]
+    if s.duplicates:
+        parts.append(f"{s.duplicates:,} duplicates")
+    if s.invalid:
+        kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(s.invalid.items()))
+        parts.append(f"{s.invalid_total:,} invalid ({kinds})")
+    if s.late:
+        parts.append(f"{s.late:,} late")
+    if s.tz_mixed:
+        parts.append(f"{s.tz_mixed:,} with other offsets")
+    head = "interrupted: " if summary.interrupted else ""
+    return (
+        f"{head}sent {summary.sent:,} records to {where} in {summary.elapsed_s:.2f} s "
+        f"({summary.rate:,.0f}/s): {'; '.join(parts)}; seed {summary.seed}"
+    )

@@ -1,0 +1,45 @@
+"""Simulated shop traffic: users, sessions following a funnel, and the sinks
+they are written to (Kafka, a JSON-lines file, stdout).
+
+    generate(settings, GenerateOptions(...)) -> RunSummary   what `rta generate` runs
+    EventStream(GeneratorConfig, Clock).next_batch(n)        the engine, for custom sinks
+
+Errors a caller catches: KafkaUnavailableError (broker down, topic missing) and
+SinkError (records not written or not delivered).
+"""
+
+from rta.generator.api import GenerateOptions, SinkKind, generate, make_clock
+from rta.generator.chaos import INVALID_KINDS, Chaos
+from rta.generator.clock import Clock, FixedClock, RealClock, SimulatedClock, parse_start
+from rta.generator.engine import EventStream, GeneratorConfig, Stats
+from rta.generator.funnel import Funnel
+from rta.generator.kafka_sink import KafkaSink, KafkaUnavailableError, connect_producer
+from rta.generator.runner import RunSummary, run
+from rta.generator.sinks import FileSink, Sink, SinkError, StreamSink
+
+__all__ = [
+    "INVALID_KINDS",
+    "Chaos",
+    "Clock",
+    "EventStream",
+    "FileSink",
+    "FixedClock",
+    "Funnel",
+    "GenerateOptions",
+    "GeneratorConfig",
+    "KafkaSink",
+    "KafkaUnavailableError",
+    "RealClock",
+    "RunSummary",
+    "SimulatedClock",
+    "Sink",
+    "SinkError",
+    "SinkKind",
+    "Stats",
+    "StreamSink",
+    "connect_producer",
+    "generate",
+    "make_clock",
+    "parse_start",
+    "run",
+]

@@ -1,0 +1,216 @@
+"""Sessions as a shop funnel: page_view -> product_view -> add_to_cart -> purchase.
+
+A session is planned in full when it starts, as the list of its events' JSON
+tails (everything after the timestamp). The engine then only has to put an
+event id and a timestamp in front of each, which keeps the per-event work
+down to one string join.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from bisect import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from random import Random
+
+from rta.generator.population import SHOP, Product, User
+
+__all__ = ["Funnel", "SessionPlanner"]
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Transition probabilities; in each group what is left over ends the session."""
+
+    page_to_product: float = 0.55
+    """page_view -> product_view of a product (picked by popularity)."""
+    page_to_page: float = 0.25
+    """page_view -> another page_view."""
+    view_to_cart: float = 0.22
+    """product_view -> add_to_cart of the product just viewed."""
+    view_repeat: float = 0.08
+    """product_view -> product_view of the same product again."""
+    view_to_other: float = 0.40
+    """product_view -> product_view of another product."""
+    view_to_page: float = 0.12
+    """product_view -> page_view."""
+    cart_to_purchase: float = 0.35
+    """add_to_cart -> checkout: one purchase line per product in the cart, one order_id."""
+    cart_to_browse: float = 0.50
+    """add_to_cart -> product_view of another product (else the cart is abandoned)."""
+    purchase_to_browse: float = 0.15
+    """after a checkout -> page_view (else the session ends)."""
+    max_events: int = 60
+    """No new funnel step after this many events (a checkout still emits all its lines)."""
+    quantity_weights: tuple[float, ...] = (0.75, 0.17, 0.08)
+    """Relative weights of add_to_cart quantities 1, 2, 3, ..."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not 0.0 <= value <= 1.0:
+                raise ValueError(f"funnel.{f.name}: must be between 0 and 1, got {value}")
+        groups = {
+            "page_*": self.page_to_product + self.page_to_page,
+            "view_*": self.view_to_cart + self.view_repeat + self.view_to_other + self.view_to_page,
+            "cart_*": self.cart_to_purchase + self.cart_to_browse,
+        }
+        for name, total in groups.items():
+            if total > 1.0 + 1e-9:
+                raise ValueError(f"funnel.{name}: probabilities add up to {total:.3f} > 1")
+        if self.max_events < 1:
+            raise ValueError("funnel.max_events: must be >= 1")
+        if not self.quantity_weights or min(self.quantity_weights) < 0:
+            raise ValueError("funnel.quantity_weights: need at least one weight, none negative")
+
+
+_EXTERNAL_REFERRERS = (
+    ("", 0.35),  # typed-in or bookmarked
+    ("https://www.google.com/", 0.35),
+    ("https://www.bing.com/", 0.05),
+    ("https://www.facebook.com/", 0.08),
+    ("https://www.instagram.com/", 0.07),
+    ("https://t.co/", 0.03),
+    ("https://newsletter.example.com/", 0.07),
+)
+
+
+class SessionPlanner:
+    """Plans sessions for a fixed world (users, catalogue, pages) and funnel."""
+
+    def __init__(
+        self,
+        funnel: Funnel,
+        catalogue: list[Product],
+        pages: list[str],
+        rnd: Random,
+    ) -> None:
+        self.funnel = funnel
+        self._rnd = rnd
+        self._catalogue = catalogue
+        # Everything that is the same in every event of a product, rendered once.
+        self._product_json = [p.json_fields for p in catalogue]
+        self._pages = [json.dumps(p) for p in pages]
+        self._product_pages = [json.dumps(f"{SHOP}/p/{p.product_id}") for p in catalogue]
+        self._referrers = [json.dumps(r) for r, _ in _EXTERNAL_REFERRERS]
+        self._referrer_cw = _cumulative(w for _, w in _EXTERNAL_REFERRERS)
+        # Zipf-like popularity: a few best sellers, a long tail.
+        self._product_cw = _cumulative(1.0 / (i + 1) ** 0.8 for i in range(len(catalogue)))
+        self._quantity_cw = _cumulative(funnel.quantity_weights)
+        # Seconds spent on a page, log-normal (median ~20 s); drawn from a seeded pool
+        # because a lognormvariate() per page view costs more than the whole event.
+        self._time_spent = [repr(round(rnd.lognormvariate(3.0, 0.9), 2)) for _ in range(4096)]
+        self._user_json: dict[str, tuple[str, str]] = {}
+
+    def _user_parts(self, user: User) -> tuple[str, str]:
+        """The base fields of a user's events, split around the session_id."""
+        parts = self._user_json.get(user.user_id)
+        if parts is None:
+            parts = (
+                f'","user_id":"{user.user_id}","session_id":"',
+                f'","device_type":{json.dumps(user.device_type)},"os":{json.dumps(user.os)}'
+                f',"browser":{json.dumps(user.browser)},"location":{json.dumps(user.location)}',
+            )
+            self._user_json[user.user_id] = parts
+        return parts
+
+    def plan(self, user: User, session_id: str) -> list[str]:
+        """The JSON tails of one session's events, in funnel order.
+
+        Each tail starts with the quote that closes the timestamp, so an event is
+        '{"event_id":"' + id + '","event_timestamp":"' + timestamp + tail.
+        """
+        f, rnd = self.funnel, self._rnd
+        random = rnd.random
+        pre, post = self._user_parts(user)
+        base = pre + session_id + post
+        pages, product_json, time_spent = self._pages, self._product_json, self._time_spent
+        n_pages, n_spent = len(pages), len(time_spent)
+        product_cw, top = self._product_cw, self._product_cw[-1]
+        # Cumulative thresholds of each state's transitions, computed once per session.
+        page_a, page_b = f.page_to_product, f.page_to_product + f.page_to_page
+        view_a = f.view_to_cart
+        view_b = view_a + f.view_repeat
+        view_c = view_b + f.view_to_other
+        view_d = view_c + f.view_to_page
+        cart_a, cart_b = f.cart_to_purchase, f.cart_to_purchase + f.cart_to_browse
+        tails: list[str] = []
+        add = tails.append
+        cart: dict[int, int] = {}  # product index -> quantity, in insertion order
+
+        referrer = self._referrers[bisect(self._referrer_cw, random() * self._referrer_cw[-1])]
+        url = pages[int(random() * n_pages)]
+        add(
+            f'{base},"event_type":"page_view","page_url":{url},"referrer_url":{referrer}'
+            f',"time_spent":{time_spent[int(random() * n_spent)]}}}'
+        )
+        state, product = _PAGE, 0
+        while len(tails) < f.max_events:
+            r = random()
+            if state is _PAGE:
+                if r < page_a:
+                    product = bisect(product_cw, random() * top)
+                    add(f'{base},"event_type":"product_view"{product_json[product]}}}')
+                    state = _VIEW
+                    continue
+                if r >= page_b:
+                    break
+                referrer, url = url, pages[int(random() * n_pages)]
+            elif state is _VIEW:
+                if r < view_a:
+                    qty = 1 + bisect(self._quantity_cw, random() * self._quantity_cw[-1])
+                    cart[product] = cart.get(product, 0) + qty
+                    add(
+                        f'{base},"event_type":"add_to_cart"{product_json[product]}'
+                        f',"quantity":{qty}}}'
+                    )
+                    state = _CART
+                    continue
+                if r < view_c:
+                    if r >= view_b:  # another product; else the same one again
+                        product = bisect(product_cw, random() * top)
+                    add(f'{base},"event_type":"product_view"{product_json[product]}}}')
+                    continue
+                if r >= view_d:
+                    break
+                referrer, url = self._product_pages[product], pages[int(random() * n_pages)]
+            elif state is _CART:
+                if r < cart_a:
+                    order_id = f"ORD-{rnd.getrandbits(64):016X}"
+                    for p, qty in cart.items():
+                        total = round(self._catalogue[p].price * qty, 2)
+                        add(
+                            f'{base},"event_type":"purchase"{product_json[p]}'
+                            f',"quantity":{qty},"total_amount":{total!r}'
+                            f',"order_id":"{order_id}"}}'
+                        )
+                    cart.clear()
+                    state = _BOUGHT
+                    continue
+                if r >= cart_b:
+                    break  # the cart is abandoned
+                product = bisect(product_cw, random() * top)
+                add(f'{base},"event_type":"product_view"{product_json[product]}}}')
+                state = _VIEW
+                continue
+            else:  # _BOUGHT
+                if r >= f.purchase_to_browse:
+                    break
+                referrer, url = url, pages[int(random() * n_pages)]
+            # Every branch that did not `continue` or `break` lands on a page view.
+            add(
+                f'{base},"event_type":"page_view","page_url":{url},"referrer_url":{referrer}'
+                f',"time_spent":{time_spent[int(random() * n_spent)]}}}'
+            )
+            state = _PAGE
+        return tails
+
+
+# States of the funnel (compared by identity in the planner's loop).
+_PAGE, _VIEW, _CART, _BOUGHT = "page", "view", "cart", "bought"
+
+
+def _cumulative(weights: Iterable[float]) -> list[float]:
+    return list(itertools.accumulate(weights))
