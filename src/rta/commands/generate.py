@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from rta.generator import (
     Chaos,
@@ -27,7 +28,7 @@ from rta.generator import generate as run_generate
 from rta.generator.progress import ProgressDisplay
 from rta.settings import Settings
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -201,7 +202,7 @@ def generate(
         with stop_on_sigint() as stop:
             summary = run_generate(settings, options, stop=stop, progress=progress)
     except (KafkaUnavailableError, SinkError) as exc:
-        err.print(f"[red]rta generate: {exc}[/red]")
+        err.print(f"[red]rta generate: {escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
     except BrokenPipeError:
         # The reader of stdout went away (e.g. `| head`): that is how it says "enough".
@@ -213,9 +214,9 @@ def generate(
         SinkKind.stdout: "stdout",
     }[sink]
     if not quiet or summary.error:
-        err.print(describe(summary, where))
+        err.print(escape(describe(summary, where)))
     if summary.error:
-        err.print(f"[red]rta generate: {summary.error}[/red]")
+        err.print(f"[red]rta generate: {escape(summary.error)}[/red]")
         raise typer.Exit(1)
 
 

@@ -26,6 +26,8 @@ __all__ = [
 
 # Enough to keep librdkafka's queue busy; few enough that poll() stays cheap.
 _POLL_EVERY = 1000
+# How long to wait for the broker's first answer before saying it is not there.
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
 
 
 class KafkaUnavailableError(RuntimeError):
@@ -47,7 +49,7 @@ class DeliveryTracker:
 
 
 def connect_producer(
-    settings: Settings, topics: list[str], timeout_s: float = 10.0, **overrides: Any
+    settings: Settings, topics: list[str], timeout_s: float | None = None, **overrides: Any
 ) -> tuple[Producer, DeliveryTracker]:
     """A producer (rta's idempotent, acks=all config) checked against the broker.
 
@@ -62,7 +64,7 @@ def connect_producer(
     )
     where = settings.kafka.bootstrap
     try:
-        metadata = producer.list_topics(timeout=timeout_s)
+        metadata = producer.list_topics(timeout=timeout_s or DEFAULT_CONNECT_TIMEOUT_S)
     except KafkaException:
         raise KafkaUnavailableError(
             f"cannot reach Kafka at {where} — is the stack up? `rta stack up`"
