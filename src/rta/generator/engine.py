@@ -1,7 +1,7 @@
 """The hot loop: interleave many concurrent sessions into one stream of JSON lines.
 
 Per event this does one random pick of a session, one `next()` on its planned
-tails and one string join with a cached timestamp: no Faker, no pydantic, no
+parts and one string join with a cached timestamp: no Faker, no pydantic, no
 uuid4, no json.dumps. Everything slower (planning a session, chaos) happens
 once per session or for a small fraction of records.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from bisect import bisect
 from dataclasses import dataclass, field
 from random import Random
 from typing import Any
@@ -100,12 +101,12 @@ class EventStream:
 
     def _new_session(self) -> list[Any]:
         rnd = self._rnd
-        user = rnd.choices(self.users, cum_weights=self._user_cw)[0]
+        user = self.users[bisect(self._user_cw, rnd.random() * self._user_cw[-1])]
         session_id = uuid4_str(rnd)
-        tails = self._planner.plan(user, session_id)
+        base, parts = self._planner.plan(user, session_id)
         self.stats.sessions += 1
-        # [head with a per-session event-id prefix, key, iterator, all tails]
-        return [_HEAD + uuid4_str(rnd)[:24], session_id.encode(), iter(tails), tails]
+        # [head with a per-session event-id prefix, key, iterator over parts, base, parts]
+        return [_HEAD + uuid4_str(rnd)[:24], session_id.encode(), iter(parts), base, parts]
 
     @property
     def held(self) -> int:
@@ -143,17 +144,18 @@ class EventStream:
                 continue
             i = int(random() * n_sessions)
             s = sessions[i]
-            tail = next(s[2], None)
-            if tail is None:
+            part = next(s[2], None)
+            if part is None:
                 s = sessions[i] = self._new_session()
-                tail = next(s[2])
+                part = next(s[2])
             add_value(
                 s[0]
                 + "%012x" % (((ids + offset) * MULT) & MASK48)
                 + _MID
                 + sec_prefix
                 + MILLIS_Z[t - sec * 1000]
-                + tail
+                + s[3]
+                + part
             )
             add_key(s[1])
             ids += 1
@@ -185,8 +187,8 @@ class EventStream:
             r = chaos.total  # nothing to copy yet: fall through to a normal event
         elif r < chaos.duplicate_fraction + chaos.invalid_fraction:
             s = self._sessions[int(rnd.random() * len(self._sessions))]
-            tail = s[3][int(rnd.random() * len(s[3]))]
-            line, kind = make_invalid(s[0] + self._next_id() + _MID + ts + tail, rnd)
+            part = s[4][int(rnd.random() * len(s[4]))]
+            line, kind = make_invalid(s[0] + self._next_id() + _MID + ts + s[3] + part, rnd)
             values.append(line)
             keys.append(s[1])
             self._invalid_recent.add(line)
@@ -196,14 +198,14 @@ class EventStream:
         sessions = self._sessions
         i = int(rnd.random() * len(sessions))
         s = sessions[i]
-        tail = next(s[2], None)
-        if tail is None:
+        part = next(s[2], None)
+        if part is None:
             s = sessions[i] = self._new_session()
-            tail = next(s[2])
+            part = next(s[2])
         late = chaos.duplicate_fraction + chaos.invalid_fraction + chaos.late_fraction
         if chaos.late_fraction and r < late:
             delay = 1 + int(rnd.random() * chaos.late_max_ms)
-            value = s[0] + self._next_id() + _MID + ts + tail
+            value = s[0] + self._next_id() + _MID + ts + s[3] + part
             heapq.heappush(self._held, (t + delay, self._ids, value, s[1]))
             stats.late += 1
             return
@@ -211,7 +213,7 @@ class EventStream:
             offset = MIXED_OFFSETS[int(rnd.random() * len(MIXED_OFFSETS))]
             ts = render_offset(t, offset, micros=rnd.random() < 0.5)
             stats.tz_mixed += 1
-        values.append(s[0] + self._next_id() + _MID + ts + tail)
+        values.append(s[0] + self._next_id() + _MID + ts + s[3] + part)
         keys.append(s[1])
 
     def _next_id(self) -> str:

@@ -103,6 +103,15 @@ class SessionPlanner:
         # because a lognormvariate() per page view costs more than the whole event.
         self._time_spent = [repr(round(rnd.lognormvariate(3.0, 0.9), 2)) for _ in range(4096)]
         self._user_json: dict[str, tuple[str, str]] = {}
+        # Product views and cart adds are the same JSON every time: render them once.
+        self._view_parts = [f',"event_type":"product_view"{pj}}}' for pj in self._product_json]
+        self._cart_parts = [
+            [
+                f',"event_type":"add_to_cart"{pj},"quantity":{q}}}'
+                for q in range(1, len(funnel.quantity_weights) + 1)
+            ]
+            for pj in self._product_json
+        ]
 
     def _user_parts(self, user: User) -> tuple[str, str]:
         """The base fields of a user's events, split around the session_id."""
@@ -116,16 +125,17 @@ class SessionPlanner:
             self._user_json[user.user_id] = parts
         return parts
 
-    def plan(self, user: User, session_id: str) -> list[str]:
-        """The JSON tails of one session's events, in funnel order.
+    def plan(self, user: User, session_id: str) -> tuple[str, list[str]]:
+        """The session's base fields and its events' type-specific parts, in funnel order.
 
-        Each tail starts with the quote that closes the timestamp, so an event is
-        '{"event_id":"' + id + '","event_timestamp":"' + timestamp + tail.
+        The base starts with the quote that closes the timestamp, so an event is
+        '{"event_id":"' + id + '","event_timestamp":"' + timestamp + base + part.
         """
         f, rnd = self.funnel, self._rnd
         random = rnd.random
         pre, post = self._user_parts(user)
         base = pre + session_id + post
+        view_parts, cart_parts = self._view_parts, self._cart_parts
         pages, product_json, time_spent = self._pages, self._product_json, self._time_spent
         n_pages, n_spent = len(pages), len(time_spent)
         product_cw, top = self._product_cw, self._product_cw[-1]
@@ -143,7 +153,7 @@ class SessionPlanner:
         referrer = self._referrers[bisect(self._referrer_cw, random() * self._referrer_cw[-1])]
         url = pages[int(random() * n_pages)]
         add(
-            f'{base},"event_type":"page_view","page_url":{url},"referrer_url":{referrer}'
+            f',"event_type":"page_view","page_url":{url},"referrer_url":{referrer}'
             f',"time_spent":{time_spent[int(random() * n_spent)]}}}'
         )
         state, product = _PAGE, 0
@@ -152,7 +162,7 @@ class SessionPlanner:
             if state is _PAGE:
                 if r < page_a:
                     product = bisect(product_cw, random() * top)
-                    add(f'{base},"event_type":"product_view"{product_json[product]}}}')
+                    add(view_parts[product])
                     state = _VIEW
                     continue
                 if r >= page_b:
@@ -162,16 +172,13 @@ class SessionPlanner:
                 if r < view_a:
                     qty = 1 + bisect(self._quantity_cw, random() * self._quantity_cw[-1])
                     cart[product] = cart.get(product, 0) + qty
-                    add(
-                        f'{base},"event_type":"add_to_cart"{product_json[product]}'
-                        f',"quantity":{qty}}}'
-                    )
+                    add(cart_parts[product][qty - 1])
                     state = _CART
                     continue
                 if r < view_c:
                     if r >= view_b:  # another product; else the same one again
                         product = bisect(product_cw, random() * top)
-                    add(f'{base},"event_type":"product_view"{product_json[product]}}}')
+                    add(view_parts[product])
                     continue
                 if r >= view_d:
                     break
@@ -182,7 +189,7 @@ class SessionPlanner:
                     for p, qty in cart.items():
                         total = round(self._catalogue[p].price * qty, 2)
                         add(
-                            f'{base},"event_type":"purchase"{product_json[p]}'
+                            f',"event_type":"purchase"{product_json[p]}'
                             f',"quantity":{qty},"total_amount":{total!r}'
                             f',"order_id":"{order_id}"}}'
                         )
@@ -192,7 +199,7 @@ class SessionPlanner:
                 if r >= cart_b:
                     break  # the cart is abandoned
                 product = bisect(product_cw, random() * top)
-                add(f'{base},"event_type":"product_view"{product_json[product]}}}')
+                add(view_parts[product])
                 state = _VIEW
                 continue
             else:  # _BOUGHT
@@ -201,11 +208,11 @@ class SessionPlanner:
                 referrer, url = url, pages[int(random() * n_pages)]
             # Every branch that did not `continue` or `break` lands on a page view.
             add(
-                f'{base},"event_type":"page_view","page_url":{url},"referrer_url":{referrer}'
+                f',"event_type":"page_view","page_url":{url},"referrer_url":{referrer}'
                 f',"time_spent":{time_spent[int(random() * n_spent)]}}}'
             )
             state = _PAGE
-        return tails
+        return base, tails
 
 
 # States of the funnel (compared by identity in the planner's loop).

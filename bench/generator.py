@@ -1,0 +1,156 @@
+"""Benchmark: `rta generate --rate 0` to the local broker vs Kafka's own producer.
+
+Both write the same number of records of the same average size to a scratch
+topic (same partitions as raw_events) with the same producer settings
+(acks=all, idempotent, lz4, linger 20 ms), in one run, so the ratio compares
+like with like on whatever else this machine is doing at the time.
+
+    .venv/bin/rta stack up            # the broker must be running
+    .venv/bin/python bench/generator.py [--records 1000000]
+
+Prints both figures and the ratio and writes bench/results/generator.json.
+Targets: >= 200,000 events/s, ratio >= 0.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from confluent_kafka.admin import NewTopic
+
+from rta.generator import GenerateOptions, KafkaUnavailableError, generate
+from rta.kafka.client import make_admin, producer_config
+from rta.settings import Settings, load_settings
+from rta.stack.artifacts import classpath
+from rta.stack.errors import StackError
+from rta.stack.java import find_java
+from rta.testing import generate_lines
+
+RESULTS = Path(__file__).parent / "results" / "generator.json"
+TOPIC = "rta_bench_generator"
+SEED = 1
+START = "2026-01-01T00:00:00Z"
+TARGET_RATE = 200_000
+TARGET_RATIO = 0.5
+
+
+def _scratch_topic(settings: Settings) -> None:
+    """A fresh topic, so neither run appends to data the pipeline would read."""
+    admin = make_admin(settings)
+    try:
+        existing = admin.list_topics(timeout=10).topics
+    except Exception:
+        sys.exit(
+            f"bench: cannot reach Kafka at {settings.kafka.bootstrap} — is the stack up? "
+            "`rta stack up`"
+        )
+    if TOPIC in existing:
+        for fut in admin.delete_topics([TOPIC]).values():
+            fut.result()
+        time.sleep(2)  # deletion completes asynchronously on the broker
+    topic = NewTopic(TOPIC, num_partitions=settings.kafka.partitions, replication_factor=1)
+    for fut in admin.create_topics([topic]).values():
+        fut.result()
+
+
+def _drop_topic(settings: Settings) -> None:
+    admin = make_admin(settings)  # keep a reference until the futures resolve
+    for fut in admin.delete_topics([TOPIC], operation_timeout=30).values():
+        fut.result()
+
+
+def average_size() -> int:
+    """Average bytes per event of the same seeded run (a 100k sample)."""
+    sink, _ = generate_lines(100_000, seed=SEED, start=START)
+    return round(sum(map(len, sink.lines)) / len(sink.lines))
+
+
+def ours(settings: Settings, records: int) -> float:
+    options = GenerateOptions(topic=TOPIC, count=records, rate=0, seed=SEED, start=START)
+    summary = generate(settings, options)
+    if summary.error:
+        sys.exit(f"bench: {summary.error}")
+    return summary.rate  # includes the final flush: delivered, not just queued
+
+
+def baseline(settings: Settings, records: int, size: int) -> float:
+    """org.apache.kafka.tools.ProducerPerformance with rta's producer settings."""
+    conf = producer_config(settings)
+    props = [
+        f"bootstrap.servers={settings.kafka.bootstrap}",
+        "acks=all",
+        "enable.idempotence=true",
+        f"compression.type={conf['compression.type']}",
+        f"linger.ms={conf['linger.ms']}",
+        "batch.size=1000000",
+    ]
+    java = find_java(settings.java_home)
+    cmd = [
+        str(java.executable),
+        "-cp",
+        classpath(settings.cache_dir, "kafka"),
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic", TOPIC,
+        "--num-records", str(records),
+        "--record-size", str(size),
+        "--throughput", "-1",
+        "--producer-props", *props,
+    ]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        sys.exit(f"bench: ProducerPerformance failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    # Last summary line: "N records sent, X records/sec (Y MB/sec), ..."
+    found = re.findall(r"(\d+) records sent, ([\d.]+) records/sec", out.stdout)
+    if not found:
+        sys.exit(f"bench: no summary in ProducerPerformance output:\n{out.stdout[-2000:]}")
+    return float(found[-1][1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000, help="records per run")
+    args = parser.parse_args()
+    settings = load_settings()
+    _scratch_topic(settings)
+    try:
+        size = average_size()
+        rate = ours(settings, args.records)
+        base = baseline(settings, args.records, size)
+    except (KafkaUnavailableError, StackError) as exc:
+        sys.exit(f"bench: {exc}")
+    finally:
+        _drop_topic(settings)
+    ratio = rate / base
+    today = dt.date.today().isoformat()
+    results = [
+        {
+            "name": "generate_to_kafka",
+            "value": round(rate),
+            "unit": "events/s",
+            "baseline": round(base),
+            "ratio": round(ratio, 3),
+            "date": today,
+            "records": args.records,
+            "record_bytes": size,
+            "baseline_name": "kafka ProducerPerformance (same count, size, acks, lz4)",
+        }
+    ]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"rta generate --rate 0 : {rate:>12,.0f} events/s ({args.records:,} x ~{size} B)")
+    print(f"ProducerPerformance   : {base:>12,.0f} records/s")
+    print(f"ratio                 : {ratio:12.2f}  (target >= {TARGET_RATIO})")
+    verdict = "met" if rate >= TARGET_RATE and ratio >= TARGET_RATIO else "NOT met"
+    print(f"targets (>= {TARGET_RATE:,}/s, ratio >= {TARGET_RATIO}): {verdict}")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
