@@ -8,7 +8,9 @@ like with like on whatever else this machine is doing at the time.
     .venv/bin/rta stack up            # the broker must be running
     .venv/bin/python bench/generator.py [--records 1000000]
 
-Prints both figures and the ratio and writes bench/results/generator.json.
+Runs each side --rounds times, alternating, and keeps each side's best (other
+work on a shared 2-core machine swings single runs by 2x). Prints both figures
+and the ratio and writes bench/results/generator.json.
 Targets: >= 200,000 events/s, ratio >= 0.5.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import subprocess
 import sys
@@ -116,17 +119,26 @@ def baseline(settings: Settings, records: int, size: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000, help="records per run")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="alternating runs of each; the best counts"
+    )
     args = parser.parse_args()
     settings = load_settings()
     _scratch_topic(settings)
+    rates: list[float] = []
+    bases: list[float] = []
     try:
         size = average_size()
-        rate = ours(settings, args.records)
-        base = baseline(settings, args.records, size)
+        # Alternate the two, and keep each one's best: on a shared machine a burst of
+        # someone else's work should not decide the ratio.
+        for _ in range(args.rounds):
+            rates.append(ours(settings, args.records))
+            bases.append(baseline(settings, args.records, size))
     except (KafkaUnavailableError, StackError) as exc:
         sys.exit(f"bench: {exc}")
     finally:
         _drop_topic(settings)
+    rate, base = max(rates), max(bases)
     ratio = rate / base
     today = dt.date.today().isoformat()
     results = [
@@ -139,13 +151,17 @@ def main() -> None:
             "date": today,
             "records": args.records,
             "record_bytes": size,
+            "runs": {"ours": [round(r) for r in rates], "baseline": [round(b) for b in bases]},
+            "load_average_1m": os.getloadavg()[0],
             "baseline_name": "kafka ProducerPerformance (same count, size, acks, lz4)",
         }
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"rta generate --rate 0 : {rate:>12,.0f} events/s ({args.records:,} x ~{size} B)")
-    print(f"ProducerPerformance   : {base:>12,.0f} records/s")
+    runs = ", ".join(f"{r:,.0f}" for r in rates)
+    print(f"rta generate --rate 0 : {rate:>12,.0f} events/s ({args.records:,} x ~{size} B; {runs})")
+    runs = ", ".join(f"{b:,.0f}" for b in bases)
+    print(f"ProducerPerformance   : {base:>12,.0f} records/s ({runs})")
     print(f"ratio                 : {ratio:12.2f}  (target >= {TARGET_RATIO})")
     verdict = "met" if rate >= TARGET_RATE and ratio >= TARGET_RATIO else "NOT met"
     print(f"targets (>= {TARGET_RATE:,}/s, ratio >= {TARGET_RATIO}): {verdict}")
