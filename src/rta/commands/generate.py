@@ -163,7 +163,7 @@ def generate(
         ),
     ] = 0.0,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress display, only errors.")
+        bool, typer.Option("--quiet", "-q", help="No progress display, only the summary.")
     ] = False,
 ) -> None:
     """Generate realistic shop events (page_view -> product_view -> add_to_cart -> purchase).
@@ -213,8 +213,7 @@ def generate(
         SinkKind.file: str(output),
         SinkKind.stdout: "stdout",
     }[sink]
-    if not quiet or summary.error:
-        err.print(escape(describe(summary, where)))
+    err.print(escape(describe(summary, where)))
     if summary.error:
         err.print(f"[red]rta generate: {escape(summary.error)}[/red]")
         raise typer.Exit(1)
