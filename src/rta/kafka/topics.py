@@ -30,6 +30,25 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             k.partitions,
             purpose="rejected events with the reason in the x-rta-reason header",
         ),
+        # Flink's results. Keyed by the natural key so that every version of a row
+        # lands in one partition, which Pinot's upsert tables require.
+        TopicSpec(
+            "active_users_per_minute",
+            k.partitions,
+            purpose="Flink: distinct users per 1-minute window, keyed by window_start",
+        ),
+        TopicSpec(
+            "product_analytics_per_minute",
+            k.partitions,
+            purpose="Flink: product views per 1-minute window, keyed by window_start+product_id",
+        ),
+        TopicSpec(
+            "session_analytics",
+            k.partitions,
+            # Compacted: the topic is a changelog whose latest value per session is the truth.
+            config={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"},
+            purpose="Flink upsert-kafka changelog of per-session metrics, keyed by session_id",
+        ),
     ]
 
 
