@@ -82,9 +82,20 @@ class PinotSettings(_Section):
     zookeeper_port: int = 2181
     controller_port: int = Field(9000, description="Controller API and query console.")
     broker_port: int = Field(8099, description="Broker query endpoint.")
-    server_netty_port: int = 8098
+    server_netty_port: int = Field(
+        8098, description="Server query port (Pinot 0.11 binds it on all interfaces)."
+    )
     server_admin_port: int = 8097
     heap: str = Field("2g", description="JVM heap of the Pinot cluster process.")
+    zookeeper_heap: str = Field("256m", description="JVM heap of Pinot's local ZooKeeper.")
+    cluster_name: str = "RTA"
+    kafka_bootstrap: str | None = Field(
+        None,
+        description="Kafka bootstrap servers as Pinot's servers see them (default: kafka's).",
+    )
+    replicas: int = Field(1, ge=1, description="Replicas per partition of every table.")
+    flush_rows: int = Field(500_000, ge=1, description="Rows per consuming segment before commit.")
+    flush_time: str = Field("1h", description="Longest time a consuming segment stays open.")
     start_timeout_s: float = 180.0
 
     @property

@@ -12,6 +12,7 @@ from rta.settings import Settings
 from rta.stack.component import Component
 from rta.stack.java import find_java
 from rta.stack.kafka import KafkaComponent
+from rta.stack.pinot import PinotComponent, RemotePinot
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ def components(settings: Settings) -> list[Component]:
     result: list[Component] = []
     if not settings.kafka.is_remote:
         result.append(KafkaComponent(settings, find_java(settings.java_home)))
+    # A remote Pinot starts nothing here, but still gets rta's tables from `up`.
+    if settings.pinot.is_remote:
+        result.append(RemotePinot(settings))
+    else:
+        result.append(PinotComponent(settings, find_java(settings.java_home)))
     return result
 
 

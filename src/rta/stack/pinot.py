@@ -1,0 +1,265 @@
+"""Apache Pinot for the local stack: ZooKeeper plus one JVM running controller, broker and
+server (`PinotAdministrator StartServiceManager`), from Maven Central jars (jvm/pinot).
+
+Data lives under <state_dir>/pinot/{zk,controller,server}, logs in
+<state_dir>/logs/{zookeeper,pinot}.log. Everything binds 127.0.0.1 except the
+server's netty query port, which Pinot 0.11 binds on all interfaces.
+
+With `pinot.controller_url` set nothing starts locally; `RemotePinot` only checks
+that the controller answers and applies the tables there.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import httpx
+
+from rta.pinot.admin import PinotAdmin, PinotAdminError, apply_tables
+from rta.pinot.query import PinotClient, PinotQueryError
+from rta.settings import Settings
+from rta.stack.artifacts import classpath
+from rta.stack.component import Component, render_template
+from rta.stack.errors import StackError, StartupError
+from rta.stack.java import Java
+from rta.stack.probes import ensure_ports_free, port_open, wait_ready
+from rta.stack.process import ServiceProcess
+
+# What Pinot's own pinot-admin.sh passes on Java 9+ (off-heap buffers, reflection).
+_JAVA17_OPENS = (
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    "--add-opens=java.base/java.util=ALL-UNNAMED",
+    "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
+    "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
+    "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+)
+
+
+def zookeeper_ok(host: str, port: int, timeout_s: float = 2.0) -> bool:
+    """ZooKeeper answers the `ruok` four-letter word with `imok`."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            sock.sendall(b"ruok")
+            return sock.recv(16) == b"imok"
+    except OSError:
+        return False
+
+
+class PinotComponent(Component):
+    name = "pinot"
+
+    def __init__(self, settings: Settings, java: Java) -> None:
+        self.settings = settings
+        self.java = java
+        self.home = settings.state_dir / "pinot"
+        self.conf_dir = self.home / "conf"
+        self.log4j_file = self.conf_dir / "log4j2.xml"
+
+    def ports(self) -> list[int]:
+        p = self.settings.pinot
+        return [
+            p.zookeeper_port,
+            p.controller_port,
+            p.broker_port,
+            p.server_netty_port,
+            p.server_admin_port,
+        ]
+
+    def _jvm(self, main: str, *args: str, heap: str, min_heap: str, opens: bool) -> list[str]:
+        return [
+            str(self.java.executable),
+            f"-Xms{min_heap}",
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            *(_JAVA17_OPENS if opens else ()),
+            f"-Dlog4j2.configurationFile={self.log4j_file.resolve()}",
+            "-cp",
+            classpath(self.settings.cache_dir, "pinot"),
+            main,
+            *args,
+        ]
+
+    def processes(self) -> list[ServiceProcess]:
+        p = self.settings.pinot
+        logs = self.settings.state_dir / "logs"
+        run = self.settings.state_dir / "run"
+        conf = self.conf_dir.resolve()
+        zookeeper = ServiceProcess(
+            name="zookeeper",
+            argv=self._jvm(
+                "org.apache.zookeeper.server.ZooKeeperServerMain",
+                str(conf / "zoo.cfg"),
+                heap=p.zookeeper_heap,
+                min_heap=p.zookeeper_heap,
+                opens=False,
+            ),
+            log_file=logs / "zookeeper.log",
+            pid_file=run / "zookeeper.pid",
+            cwd=self.home,
+        )
+        pinot = ServiceProcess(
+            name="pinot",
+            argv=self._jvm(
+                "org.apache.pinot.tools.admin.PinotAdministrator",
+                "StartServiceManager",
+                "-clusterName",
+                p.cluster_name,
+                "-zkAddress",
+                f"{p.host}:{p.zookeeper_port}",
+                "-port",
+                "-1",  # no service-manager REST port; each role has its own
+                "-bootstrapConfigPaths",
+                str(conf / "controller.conf"),
+                str(conf / "broker.conf"),
+                str(conf / "server.conf"),
+                heap=p.heap,
+                min_heap="512m",  # grows to the heap as segments fill
+                opens=True,
+            ),
+            log_file=logs / "pinot.log",
+            pid_file=run / "pinot.pid",
+            cwd=self.home,
+        )
+        return [zookeeper, pinot]
+
+    def is_running(self) -> bool:
+        # Both or nothing: a Pinot without its ZooKeeper (or the reverse) gets started.
+        return all(proc.is_running() for proc in self.processes())
+
+    def _render(self) -> None:
+        p = self.settings.pinot
+        zk = f"{p.host}:{p.zookeeper_port}"
+        common = {"cluster": p.cluster_name, "zk": zk, "host": p.host}
+        dirs = {n: (self.home / n).resolve() for n in ("zk", "controller", "server")}
+        for d in dirs.values():
+            d.mkdir(parents=True, exist_ok=True)
+        render_template(
+            "pinot-zoo.properties",
+            self.conf_dir / "zoo.cfg",
+            data_dir=dirs["zk"],
+            host=p.host,
+            port=p.zookeeper_port,
+        )
+        render_template(
+            "pinot-controller.properties",
+            self.conf_dir / "controller.conf",
+            **common,
+            port=p.controller_port,
+            data_dir=dirs["controller"] / "data",
+            temp_dir=dirs["controller"] / "tmp",
+        )
+        render_template(
+            "pinot-broker.properties", self.conf_dir / "broker.conf", **common, port=p.broker_port
+        )
+        render_template(
+            "pinot-server.properties",
+            self.conf_dir / "server.conf",
+            **common,
+            netty_port=p.server_netty_port,
+            admin_port=p.server_admin_port,
+            data_dir=dirs["server"] / "data",
+            segment_dir=dirs["server"] / "segments",
+        )
+        render_template("pinot-log4j2.xml", self.log4j_file, root_level="info")
+
+    def start(self) -> None:
+        p = self.settings.pinot
+        zookeeper, pinot = self.processes()
+        zk_ports = [p.zookeeper_port]
+        pinot_ports = [port for port in self.ports() if port != p.zookeeper_port]
+        ensure_ports_free(
+            "Pinot",
+            p.host,
+            (zk_ports if not zookeeper.is_running() else [])
+            + (pinot_ports if not pinot.is_running() else []),
+        )
+        self._render()
+        if not zookeeper.is_running():
+            zookeeper.start()
+            wait_ready(
+                zookeeper,
+                lambda: zookeeper_ok(p.host, p.zookeeper_port),
+                timeout_s=60,
+                what=f"ZooKeeper answered on {p.host}:{p.zookeeper_port}",
+            )
+        if not pinot.is_running():
+            pinot.start()
+            wait_ready(
+                pinot,
+                self._cluster_ready,
+                timeout_s=p.start_timeout_s,
+                what=f"the Pinot cluster answered (controller {p.controller}, broker {p.broker})",
+                interval_s=0.5,
+            )
+
+    def _cluster_ready(self) -> bool:
+        """Controller, broker and server are up, and every existing table answers a query."""
+        p = self.settings.pinot
+        with httpx.Client(timeout=2.0) as http:
+            for url in (
+                f"{p.controller}/health",
+                f"{p.broker}/health",
+                f"http://{p.host}:{p.server_admin_port}/health/readiness",
+            ):
+                if http.get(url).status_code != 200:
+                    return False
+        # The server's readiness says OK a moment before its netty query port is bound.
+        if not port_open(p.host, p.server_netty_port):
+            return False
+        with PinotAdmin(p.controller, timeout_s=5.0) as admin:
+            tables = admin.tables()
+        with PinotClient(p.broker, timeout_s=10.0) as client:
+            for table in tables:
+                try:
+                    client.query(f"SELECT COUNT(*) FROM {table}")
+                except PinotQueryError:
+                    return False  # segments still loading after a restart
+        return True
+
+    def after_start(self) -> list[str]:
+        return _apply(self.settings)
+
+    def data_path(self) -> Path:
+        return self.home
+
+
+class RemotePinot(Component):
+    """An existing Pinot cluster: nothing to start or stop, but rta's tables go there."""
+
+    name = "pinot (remote)"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def ports(self) -> list[int]:
+        return []
+
+    def processes(self) -> list[ServiceProcess]:
+        return []
+
+    def is_running(self) -> bool:
+        with PinotAdmin(self.settings.pinot.controller, timeout_s=5.0) as admin:
+            return admin.healthy()
+
+    def start(self) -> None:
+        raise StartupError(
+            f"the remote Pinot controller at {self.settings.pinot.controller} does not answer "
+            "(RTA_PINOT__CONTROLLER_URL); start that cluster, or unset it to run Pinot locally."
+        )
+
+    def after_start(self) -> list[str]:
+        return _apply(self.settings)
+
+    def stop(self, timeout_s: float = 30.0) -> bool:
+        return False
+
+
+def _apply(settings: Settings) -> list[str]:
+    try:
+        return apply_tables(settings)
+    except PinotAdminError as exc:
+        raise StackError(f"Pinot tables: {exc}") from None
