@@ -52,6 +52,13 @@ class FlinkSettings(_Section):
     host: str = "127.0.0.1"
     rest_port: int = Field(8081, description="REST API and web dashboard of the local cluster.")
     rpc_port: int = Field(6123, description="JobManager RPC port of the local cluster.")
+    blob_port: int = 6124
+    taskmanager_rpc_port: int = 6122
+    taskmanager_data_port: int = 6121
+    gateway_port: int = Field(8083, description="SQL Gateway REST port (job submission).")
+    gateway_url: str | None = Field(
+        None, description="SQL Gateway of an existing cluster (with rest_url)."
+    )
     slots: int = Field(2, ge=1, description="Task slots of the local TaskManager.")
     parallelism: int = Field(2, ge=1, description="Default parallelism of the pipeline job.")
     jobmanager_memory: str = "1024m"
@@ -71,6 +78,10 @@ class FlinkSettings(_Section):
     @property
     def url(self) -> str:
         return self.rest_url or f"http://{self.host}:{self.rest_port}"
+
+    @property
+    def gateway(self) -> str:
+        return self.gateway_url or f"http://{self.host}:{self.gateway_port}"
 
 
 class PinotSettings(_Section):

@@ -10,6 +10,7 @@ import psutil
 
 from rta.settings import Settings
 from rta.stack.component import Component
+from rta.stack.flink import FlinkComponent
 from rta.stack.java import find_java
 from rta.stack.kafka import KafkaComponent
 from rta.stack.pinot import PinotComponent, RemotePinot
@@ -44,6 +45,8 @@ def components(settings: Settings) -> list[Component]:
         result.append(RemotePinot(settings))
     else:
         result.append(PinotComponent(settings, find_java(settings.java_home)))
+    if not settings.flink.is_remote:
+        result.append(FlinkComponent(settings, find_java(settings.java_home)))
     return result
 
 
