@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from rta.commands import query as query_cmd
+from rta.commands import report as report_cmd
 from rta.commands import schema as schema_cmd
 from rta.commands import stack as stack_cmd
 from rta.settings import load_settings
@@ -38,6 +39,7 @@ def _load(ctx: typer.Context) -> None:
 
 app.command("schema")(schema_cmd.schema)
 app.command("query")(query_cmd.query)
+app.command("report")(report_cmd.report)
 app.add_typer(stack_cmd.app, name="stack")
 
 

@@ -49,6 +49,8 @@ class PinotAdminError(Exception):
 class _Placeholders(Template):
     """Only `${lower_case}` is a placeholder; `$1`, `$$` and bare `$name` stay as they are."""
 
+    flags = 0  # not re.IGNORECASE: ${UPPER} is left for shells and compose
+
     pattern = r"""
     \$(?:
       (?P<escaped>(?!))               |
