@@ -9,6 +9,7 @@ import sys
 import typer
 from pydantic import ValidationError
 
+from rta.commands import pipeline as pipeline_cmd
 from rta.commands import query as query_cmd
 from rta.commands import report as report_cmd
 from rta.commands import schema as schema_cmd
@@ -41,6 +42,7 @@ app.command("schema")(schema_cmd.schema)
 app.command("query")(query_cmd.query)
 app.command("report")(report_cmd.report)
 app.add_typer(stack_cmd.app, name="stack")
+app.add_typer(pipeline_cmd.app, name="pipeline")
 
 
 def _register_optional() -> None:

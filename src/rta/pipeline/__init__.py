@@ -1,0 +1,1 @@
+"""The Flink SQL pipeline: SQL files, their rendering, submission and job control."""

@@ -1,0 +1,110 @@
+"""Flink's REST API for the pipeline job: find it, inspect it, stop it, resume it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from rta.pipeline.script import JOB_NAME
+
+ACTIVE_STATES = {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "RECONCILING"}
+
+
+class FlinkRestError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    job_id: str
+    name: str
+    state: str
+    start_time_ms: int
+    duration_ms: int
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+class FlinkRest:
+    def __init__(self, url: str, timeout_s: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(timeout=timeout_s)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            resp = self._http.request(method, self.url + path, json=body)
+        except httpx.TransportError as exc:
+            raise FlinkRestError(f"cannot reach Flink at {self.url}: {exc}") from None
+        if resp.status_code >= 400:
+            raise FlinkRestError(f"{method} {path}: HTTP {resp.status_code} {resp.text[:300]}")
+        return resp.json() if resp.content else {}
+
+    def jobs(self, name: str = JOB_NAME) -> list[JobInfo]:
+        """Jobs of that name, newest first."""
+        data = self._call("GET", "/jobs/overview")
+        jobs = [
+            JobInfo(j["jid"], j["name"], j["state"], j["start-time"], j["duration"])
+            for j in data.get("jobs", [])
+            if j["name"] == name
+        ]
+        return sorted(jobs, key=lambda j: j.start_time_ms, reverse=True)
+
+    def active_job(self, name: str = JOB_NAME) -> JobInfo | None:
+        return next((j for j in self.jobs(name) if j.active), None)
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/jobs/{job_id}")  # type: ignore[no-any-return]
+
+    def checkpoints(self, job_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/jobs/{job_id}/checkpoints")  # type: ignore[no-any-return]
+
+    def latest_checkpoint_path(self, job_id: str) -> str | None:
+        latest = self.checkpoints(job_id).get("latest") or {}
+        for kind in ("savepoint", "completed"):
+            entry = latest.get(kind) or {}
+            if entry.get("external_path"):
+                return str(entry["external_path"])
+        return None
+
+    def cancel(self, job_id: str) -> None:
+        self._call("PATCH", f"/jobs/{job_id}?mode=cancel")
+
+    def stop_with_savepoint(self, job_id: str, target_dir: str | None, timeout_s: float) -> str:
+        """Stop the job after a final savepoint; return its path."""
+        body: dict[str, Any] = {"drain": False, "formatType": "CANONICAL"}
+        if target_dir:
+            body["targetDirectory"] = target_dir
+        request_id = self._call("POST", f"/jobs/{job_id}/stop", body)["request-id"]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            r = self._call("GET", f"/jobs/{job_id}/savepoints/{request_id}")
+            if r.get("status", {}).get("id") == "COMPLETED":
+                op = r.get("operation") or {}
+                if "failure-cause" in op:
+                    cause = op["failure-cause"].get("stack-trace", "")[:300]
+                    raise FlinkRestError(f"savepoint failed: {cause}")
+                return str(op["location"])
+            time.sleep(0.5)
+        raise FlinkRestError(f"stop-with-savepoint of {job_id} did not finish in {timeout_s:.0f} s")
+
+    def vertex_metrics(self, job_id: str) -> list[dict[str, Any]]:
+        """Per-vertex records in/out (read-records / write-records) of a job."""
+        return list(self.job(job_id).get("vertices", []))
+
+
+def newest_snapshot(*dirs: Path) -> str | None:
+    """The newest retained checkpoint or savepoint (a directory with _metadata)."""
+    found = [m for d in dirs if d.is_dir() for m in d.glob("**/_metadata")]
+    if not found:
+        return None
+    newest = max(found, key=lambda p: p.stat().st_mtime)
+    return newest.parent.resolve().as_uri()

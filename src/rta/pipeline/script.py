@@ -1,0 +1,110 @@
+"""Render the pipeline's .sql files and split them into statements for the SQL Gateway.
+
+The files hold ${placeholders} (hosts, topics, time bounds) that the local stack,
+the docker compose init service and the tests fill from the same settings.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+from rta.settings import Settings
+
+# Order matters: configuration, then tables, then the one statement set.
+SQL_FILES = ("00-config.sql", "10-tuning.sql", "20-tables.sql", "30-pipeline.sql")
+JOB_NAME = "rta-pipeline"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def placeholders(settings: Settings) -> dict[str, str]:
+    f, k = settings.flink, settings.kafka
+    return {
+        "job_name": JOB_NAME,
+        "kafka_bootstrap": k.bootstrap,
+        "raw_topic": k.raw_topic,
+        "group_id": "rta-flink-pipeline",
+        "parallelism": str(f.parallelism),
+        "checkpoint_interval": f"{_seconds(f.checkpoint_interval_s)} s",
+        "watermark_bound": _seconds(f.watermark_bound_s),
+        "idle_timeout": f"{_seconds(f.idle_timeout_s)} s",
+        "dedup_horizon": f"{_seconds(f.dedup_horizon_s)} s",
+        "session_state_ttl": f"{_seconds(f.session_state_ttl_s)} s",
+    }
+
+
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+
+def fill(text: str, values: dict[str, str], source: str = "SQL") -> str:
+    """Replace ${name} placeholders; other '$' (regular expressions) are left alone."""
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"{source}: unknown placeholder ${{{name}}}")
+        return values[name]
+
+    return _PLACEHOLDER.sub(sub, text)
+
+
+def render(settings: Settings, files: tuple[str, ...] = SQL_FILES) -> str:
+    values = placeholders(settings)
+    parts = []
+    for name in files:
+        if name == "10-tuning.sql" and not settings.flink.tuned:
+            continue
+        text = resources.files("rta.pipeline").joinpath("sql", name).read_text()
+        parts.append(f"-- {name}\n" + fill(text, values, name))
+    return "\n".join(parts)
+
+
+_BLOCK_START = re.compile(r"^(EXECUTE\s+)?STATEMENT\s+SET\s+BEGIN\b", re.I | re.S)
+_BLOCK_END = re.compile(r"\bEND\s*$", re.I)
+
+
+def split_statements(text: str) -> list[str]:
+    """Split on ';' outside quotes and comments; a STATEMENT SET block stays whole."""
+    statements: list[str] = []
+    buf: list[str] = []
+    quote: str | None = None
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if quote:
+            buf.append(c)
+            if c == quote:
+                if i + 1 < n and text[i + 1] == quote:  # '' escapes a quote
+                    buf.append(text[i + 1])
+                    i += 1
+                else:
+                    quote = None
+        elif c in "'`\"":
+            quote = c
+            buf.append(c)
+        elif text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif text.startswith("/*", i) and not text.startswith("/*+", i):
+            end = text.find("*/", i)
+            i = n if end < 0 else end + 2
+            continue
+        elif c == ";":
+            current = "".join(buf).strip()
+            if _BLOCK_START.match(current) and not _BLOCK_END.search(current):
+                buf.append(c)
+            else:
+                if current:
+                    statements.append(current)
+                buf = []
+        else:
+            buf.append(c)
+        i += 1
+    rest = "".join(buf).strip()
+    if rest:
+        statements.append(rest)
+    return statements

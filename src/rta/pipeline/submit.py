@@ -1,0 +1,77 @@
+"""Submit the pipeline once: reuse a running job, or resume from the newest snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rta.pipeline.gateway import SqlGateway, StatementResult
+from rta.pipeline.jobs import FlinkRest, newest_snapshot
+from rta.pipeline.script import render, split_statements
+from rta.settings import Settings
+
+
+@dataclass(frozen=True)
+class Submission:
+    job_id: str
+    action: str  # "already running", "submitted", "resumed"
+    restored_from: str | None
+    seconds: float
+
+
+def snapshot_dirs(settings: Settings) -> list[Path]:
+    home = settings.state_dir / "flink"
+    return [home / "savepoints", home / "checkpoints"]
+
+
+def submit(
+    settings: Settings,
+    *,
+    resume: bool = True,
+    from_snapshot: str | None = None,
+    on_statement: Callable[[StatementResult], None] = lambda _: None,
+) -> Submission:
+    rest = FlinkRest(settings.flink.url)
+    try:
+        running = rest.active_job()
+        if running is not None:
+            return Submission(running.job_id, "already running", None, 0.0)
+        restore = from_snapshot
+        if restore is None and resume:
+            restore = _previous_snapshot(rest, settings)
+    finally:
+        rest.close()
+    properties = {}
+    if restore:
+        properties["execution.savepoint.path"] = restore
+        # A changed query may drop an operator; its old state is then discarded, not fatal.
+        properties["execution.savepoint.ignore-unclaimed-state"] = "true"
+    gateway = SqlGateway(settings.flink.gateway)
+    try:
+        results = gateway.run_script(
+            split_statements(render(settings)), properties, on_statement=on_statement
+        )
+    finally:
+        gateway.close()
+    job_id = next((r.job_id for r in reversed(results) if r.job_id), None)
+    if job_id is None:
+        raise RuntimeError("the pipeline script ran but started no job")
+    return Submission(
+        job_id,
+        "resumed" if restore else "submitted",
+        restore,
+        sum(r.seconds for r in results),
+    )
+
+
+def _previous_snapshot(rest: FlinkRest, settings: Settings) -> str | None:
+    # A cluster that still remembers the last run knows its newest checkpoint; after a
+    # cluster restart only the retained snapshots on disk are left (local stack only).
+    for job in rest.jobs():
+        path = rest.latest_checkpoint_path(job.job_id)
+        if path:
+            return path
+    if settings.flink.is_remote:
+        return None
+    return newest_snapshot(*snapshot_dirs(settings))
