@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from rta.pipeline.jobs import FlinkRest, FlinkRestError
+from rta.pipeline.submit import submit
 from rta.settings import Settings
 from rta.stack.artifacts import lib_dir
 from rta.stack.component import Component, render_template
@@ -149,3 +151,25 @@ class FlinkComponent(Component):
             timeout_s=f.start_timeout_s,
             what=f"SQL Gateway answered on {f.gateway}",
         )
+
+    def after_start(self) -> list[str]:
+        sub = submit(self.settings)
+        if sub.action == "already running":
+            return []
+        extra = f" from {sub.restored_from}" if sub.restored_from else ""
+        return [f"pipeline {sub.action}{extra} (job {sub.job_id})"]
+
+    def stop(self, timeout_s: float = 30.0) -> bool:
+        # A final savepoint lets the next `up` resume exactly where this run stopped.
+        if self.is_running():
+            rest = FlinkRest(self.settings.flink.url)
+            try:
+                job = rest.active_job()
+                if job is not None:
+                    target = (self.home / "savepoints").as_uri()
+                    rest.stop_with_savepoint(job.job_id, target, timeout_s=60)
+            except FlinkRestError:
+                pass  # the retained checkpoints are the fallback; stopping must go on
+            finally:
+                rest.close()
+        return super().stop(timeout_s)
