@@ -36,6 +36,8 @@ _JAVA17_OPENS = (
     "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
     "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
 )
+# Grace period for a clean Pinot shutdown before SIGKILL.
+PINOT_STOP_TIMEOUT_S = 90.0
 
 
 def zookeeper_ok(host: str, port: int, timeout_s: float = 2.0) -> bool:
@@ -129,6 +131,13 @@ class PinotComponent(Component):
     def is_running(self) -> bool:
         # Both or nothing: a Pinot without its ZooKeeper (or the reverse) gets started.
         return all(proc.is_running() for proc in self.processes())
+
+    def stop(self, timeout_s: float = 30.0) -> bool:
+        # Pinot closes its consuming segments one after the other; a killed Pinot leaves
+        # its ZooKeeper sessions behind, and the next start waits ~30 s for them to expire.
+        zookeeper, pinot = self.processes()
+        stopped = pinot.stop(max(timeout_s, PINOT_STOP_TIMEOUT_S))
+        return zookeeper.stop(timeout_s) or stopped
 
     def _render(self) -> None:
         p = self.settings.pinot
