@@ -207,8 +207,12 @@ class PinotAdmin:
             return f"created schema {name}"
         if _same(schema, current):
             return None
-        # reload=true: segments that already exist pick up added columns (with defaults).
-        resp = self._call("PUT", f"/schemas/{name}", params={"reload": "true"}, json=schema)
+        # reload: segments that already exist pick up added columns (with defaults); the
+        # controller refuses to reload a table that does not exist yet.
+        reload = self.realtime_table(name) is not None
+        resp = self._call(
+            "PUT", f"/schemas/{name}", params={"reload": str(reload).lower()}, json=schema
+        )
         if resp.status_code >= 400:
             raise PinotAdminError(
                 f"schema {name} differs from the one in Pinot and the controller refused to "
