@@ -13,6 +13,7 @@ alone, a changed one is updated in place (PUT), and the list of changes says whi
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
@@ -49,7 +50,7 @@ class PinotAdminError(Exception):
 class _Placeholders(Template):
     """Only `${lower_case}` is a placeholder; `$1`, `$$` and bare `$name` stay as they are."""
 
-    flags = 0  # not re.IGNORECASE: ${UPPER} is left for shells and compose
+    flags = re.RegexFlag(0)  # not IGNORECASE: ${UPPER} is left for shells and compose
 
     pattern = r"""
     \$(?:
