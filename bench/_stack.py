@@ -1,0 +1,197 @@
+"""Shared helpers of the stack benchmarks (pipeline, freshness, query).
+
+`bench_stack()` starts a private local stack on free ports in a temporary state
+directory (the approach of tests/integration/conftest.py), so a bench never
+touches a developer's stack on the default ports nor leaves data behind; with
+`use_running=True` it uses the stack that `load_settings()` describes
+(defaults, rta.toml, RTA_* environment) and starts or stops nothing.
+
+Components are started individually, so a bench that needs no Pinot (pipeline)
+does not pay for it, and Flink's automatic pipeline submission can be skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rta.pipeline.jobs import FlinkRest, FlinkRestError
+from rta.settings import (
+    FlinkSettings,
+    KafkaSettings,
+    PinotSettings,
+    Settings,
+    load_settings,
+)
+from rta.stack.component import Component
+from rta.stack.flink import FlinkComponent
+from rta.stack.java import find_java
+from rta.stack.kafka import KafkaComponent
+from rta.stack.pinot import PinotComponent
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).parent / "results"
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def load_avg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def private_settings(state_dir: Path, **flink: Any) -> Settings:
+    """Settings of a stack on free 127.0.0.1 ports under state_dir."""
+    ports = free_ports(13)
+    base = load_settings()  # keeps JAVA_HOME / cache dir of this checkout
+    return Settings(
+        state_dir=state_dir,
+        cache_dir=(REPO / ".cache" / "jvm") if not base.cache_dir.is_absolute() else base.cache_dir,
+        java_home=base.java_home,
+        kafka=KafkaSettings(port=ports[0], controller_port=ports[1]),
+        pinot=PinotSettings(
+            zookeeper_port=ports[2],
+            controller_port=ports[3],
+            broker_port=ports[4],
+            server_netty_port=ports[5],
+            server_admin_port=ports[6],
+        ),
+        flink=FlinkSettings(
+            rest_port=ports[7],
+            rpc_port=ports[8],
+            blob_port=ports[9],
+            taskmanager_rpc_port=ports[10],
+            taskmanager_data_port=ports[11],
+            gateway_port=ports[12],
+            **flink,
+        ),
+    )
+
+
+def cancel_active_jobs(settings: Settings, timeout_s: float = 60.0) -> None:
+    """Cancel every running job of the cluster and wait until none is active."""
+    rest = FlinkRest(settings.flink.url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            overview = rest._call("GET", "/jobs/overview").get("jobs", [])
+            active = [j for j in overview if j["state"] not in ("CANCELED", "FINISHED", "FAILED")]
+            if not active:
+                return
+            for j in active:
+                if j["state"] != "CANCELLING":
+                    try:
+                        rest.cancel(j["jid"])
+                    except FlinkRestError:
+                        pass
+            time.sleep(0.5)
+        raise TimeoutError("Flink jobs did not cancel in time")
+    finally:
+        rest.close()
+
+
+@contextmanager
+def bench_stack(
+    *,
+    use_running: bool,
+    kafka: bool = True,
+    flink: bool = True,
+    pinot: bool = True,
+    submit_pipeline: bool = True,
+    keep: bool = False,
+    **flink_overrides: Any,
+) -> Iterator[Settings]:
+    """A running stack's settings: a private one (started here, stopped on exit) or
+    the already running one (use_running)."""
+    if use_running:
+        settings = load_settings()
+        log(
+            f"using the running stack: kafka {settings.kafka.bootstrap}, flink "
+            f"{settings.flink.url}, pinot broker {settings.pinot.broker}"
+        )
+        yield settings
+        return
+    state_dir = Path(tempfile.mkdtemp(prefix="rta-bench-"))
+    settings = private_settings(state_dir, **flink_overrides)
+    java = find_java(settings.java_home)
+    comps: list[Component] = []
+    if kafka:
+        comps.append(KafkaComponent(settings, java))
+    if pinot:
+        comps.append(PinotComponent(settings, java))
+    if flink:
+        comps.append(FlinkComponent(settings, java))
+    started: list[Component] = []
+    try:
+        for comp in comps:
+            t0 = time.monotonic()
+            log(f"starting {comp.name} (private stack in {state_dir})")
+            started.append(comp)
+            comp.start()
+            if comp.name != "flink" or submit_pipeline:
+                comp.after_start()
+            log(f"{comp.name} ready in {time.monotonic() - t0:.1f} s")
+        yield settings
+    finally:
+        log("stopping the private stack")
+        if flink and any(c.name == "flink" for c in started):
+            try:
+                cancel_active_jobs(settings, timeout_s=30)  # no final savepoint needed
+            except Exception as exc:  # noqa: BLE001 - stopping must go on
+                log(f"cancel failed: {exc}")
+        for comp in reversed(started):
+            try:
+                comp.stop()
+            except Exception as exc:  # noqa: BLE001
+                log(f"stopping {comp.name} failed: {exc}")
+        if keep:
+            log(f"kept state in {state_dir}")
+        else:
+            shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def write_results(name: str, records: list[dict[str, Any]]) -> Path:
+    path = RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(records, indent=2) + "\n")
+    return path
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(round(p / 100 * len(s) + 0.5)) - 1))
+    return s[k]

@@ -1,0 +1,303 @@
+"""Benchmark: throughput of the Flink job, tuned configuration vs the seed's defaults.
+
+Fills raw_events with --events generated events (default 2,000,000; simulated clock
+from 2026-01-01, ~1,000 events per event-time second, so windows span ~33 minutes),
+then runs the pipeline job over the same data once per configuration:
+
+    default  RTA_FLINK__TUNED=false (10-tuning.sql skipped: the seed's defaults)
+    tuned    10-tuning.sql applied (what `rta stack up` submits)
+
+Each run is the product's own SQL (rta.pipeline.script.render) submitted fresh
+through the SQL Gateway, with one change: a consumer group id of its own, so it
+reads raw_events from the earliest offset (the SQL hard-codes the group id; the
+group is deleted afterwards). Throughput = events / (time the last operator
+counter changed - time the source emitted its first record), sampled from
+Flink's REST metrics every 0.25 s (the JobManager refreshes them every 1 s, so
+a run's duration is known to about +-1 s; use --events to go bigger).
+While a run is busy it also samples each vertex's busyTimeMsPerSecond and
+backPressuredTimeMsPerSecond, which shows the bottleneck operator.
+
+    .venv/bin/python bench/pipeline.py                      # private stack, 2M events
+    .venv/bin/python bench/pipeline.py --events 5000000 --rounds 2
+    .venv/bin/python bench/pipeline.py --use-running        # stack from RTA_* / defaults
+
+Target: >= 150,000 events/s for the tuned job. Writes bench/results/pipeline.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _stack import (  # noqa: E402
+    bench_stack,
+    cancel_active_jobs,
+    load_avg,
+    log,
+    machine,
+    today,
+    write_results,
+)
+
+from rta.generator import GenerateOptions, generate  # noqa: E402
+from rta.kafka.client import make_admin  # noqa: E402
+from rta.pipeline.gateway import SqlGateway  # noqa: E402
+from rta.pipeline.jobs import FlinkRest  # noqa: E402
+from rta.pipeline.script import placeholders, render, split_statements  # noqa: E402
+from rta.settings import Settings  # noqa: E402
+
+TARGET = 150_000
+START = "2026-01-01T00:00:00Z"
+POLL_S = 0.25
+QUIET_S = 6.0  # no counter change for this long (after the source is done) = finished
+
+
+@dataclass
+class Run:
+    config: str
+    events: float = 0.0
+    seconds: float = 0.0
+    rate: float = 0.0
+    parallelism: int = 0
+    source_records: int = 0
+    vertices: list[dict[str, Any]] = field(default_factory=list)
+    load_avg: list[float] = field(default_factory=list)
+
+
+def _sql(settings: Settings, tuned: bool, group: str) -> list[str]:
+    s = settings.model_copy(update={"flink": settings.flink.model_copy(update={"tuned": tuned})})
+    default_group = placeholders(s)["group_id"]
+    text = render(s)
+    needle = f"'properties.group.id' = '{default_group}'"
+    if needle not in text:
+        sys.exit("bench: cannot find the consumer group id in the rendered SQL")
+    return split_statements(text.replace(needle, f"'properties.group.id' = '{group}'"))
+
+
+def _vertex_stats(rest: FlinkRest, job_id: str, vid: str) -> dict[str, float]:
+    names = "busyTimeMsPerSecond,backPressuredTimeMsPerSecond,idleTimeMsPerSecond"
+    data = rest._call("GET", f"/jobs/{job_id}/vertices/{vid}/subtasks/metrics?get={names}")
+    return {m["id"]: float(m.get("avg", 0) or 0) for m in data}
+
+
+def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> Run:
+    config = "tuned" if tuned else "default"
+    run = Run(config)
+    group = f"rta-bench-pipeline-{config}-{uuid.uuid4().hex[:8]}"
+    cancel_active_jobs(settings)
+    gateway = SqlGateway(settings.flink.gateway)
+    try:
+        results = gateway.run_script(_sql(settings, tuned, group), {})
+    finally:
+        gateway.close()
+    job_id = next((r.job_id for r in reversed(results) if r.job_id), None)
+    if job_id is None:
+        sys.exit("bench: the pipeline script started no job")
+    log(f"{config}: job {job_id} submitted (group {group})")
+    rest = FlinkRest(settings.flink.url)
+    samples: dict[str, list[dict[str, float]]] = {}
+    try:
+        deadline = time.monotonic() + timeout_s
+        first_t: float | None = None
+        last_zero_t = time.monotonic()
+        last_change_t: float | None = None
+        last_counts: tuple[int, ...] | None = None
+        src_done = False
+        next_stats = 0.0
+        while True:
+            now = time.monotonic()
+            if now > deadline:
+                log(f"{config}: timed out after {timeout_s:.0f} s; reporting what was processed")
+                break
+            job = rest.job(job_id)
+            if job["state"] in ("FAILED", "CANCELED"):
+                sys.exit(f"bench: job {job_id} is {job['state']}")
+            vertices = job.get("vertices", [])
+            if not vertices:
+                time.sleep(POLL_S)
+                continue
+            source = vertices[0]
+            src_out = int(source["metrics"].get("write-records", 0))
+            counts = tuple(
+                int(v["metrics"].get("read-records", 0)) + int(v["metrics"].get("write-records", 0))
+                for v in vertices
+            )
+            if src_out == 0:
+                last_zero_t = now
+            elif first_t is None:
+                # The source started between the last zero sample and this one.
+                first_t = (last_zero_t + now) / 2
+            if counts != last_counts:
+                last_change_t = now
+                last_counts = counts
+            run.source_records = src_out
+            if src_out >= events:
+                src_done = True
+            # Busy / back-pressure while data flows (once a second).
+            if first_t is not None and not src_done and now >= next_stats:
+                next_stats = now + 1.0
+                for v in vertices:
+                    try:
+                        samples.setdefault(v["id"], []).append(
+                            _vertex_stats(rest, job_id, v["id"])
+                        )
+                    except Exception:  # noqa: BLE001 - metrics are best effort
+                        pass
+            if src_done and last_change_t is not None and now - last_change_t >= QUIET_S:
+                break
+            time.sleep(POLL_S)
+        job = rest.job(job_id)
+        run.parallelism = max(v.get("parallelism", 0) for v in job["vertices"])
+        for v in job["vertices"]:
+            stats = samples.get(v["id"], [])
+            avg = {
+                k: round(sum(s.get(k, 0.0) for s in stats) / len(stats))
+                for k in ("busyTimeMsPerSecond", "backPressuredTimeMsPerSecond")
+            } if stats else {}
+            run.vertices.append(
+                {
+                    "name": v["name"][:160],
+                    "parallelism": v["parallelism"],
+                    "read_records": v["metrics"].get("read-records", 0),
+                    "write_records": v["metrics"].get("write-records", 0),
+                    "busy_ms_per_s": avg.get("busyTimeMsPerSecond"),
+                    "backpressured_ms_per_s": avg.get("backPressuredTimeMsPerSecond"),
+                }
+            )
+        if first_t is None or last_change_t is None:
+            sys.exit(f"bench: {config}: the job read nothing")
+        run.seconds = last_change_t - first_t
+        run.events = min(run.source_records, events)
+        run.rate = run.events / run.seconds if run.seconds > 0 else 0.0
+        run.load_avg = load_avg()
+    finally:
+        try:
+            rest.cancel(job_id)
+        except Exception:  # noqa: BLE001
+            pass
+        rest.close()
+        cancel_active_jobs(settings)
+        try:
+            admin = make_admin(settings)
+            for fut in admin.delete_consumer_groups([group]).values():
+                fut.result()
+        except Exception as exc:  # noqa: BLE001 - the group may not exist (no commit yet)
+            log(f"could not delete group {group}: {exc}")
+    log(
+        f"{config}: {run.events:,.0f} events in {run.seconds:.1f} s = {run.rate:,.0f} events/s "
+        f"(p={run.parallelism}, load {run.load_avg})"
+    )
+    for v in run.vertices:
+        log(
+            f"   busy {v['busy_ms_per_s']!s:>5} bp {v['backpressured_ms_per_s']!s:>5} "
+            f"in {v['read_records']:>9} out {v['write_records']:>9}  {v['name'][:90]}"
+        )
+    return run
+
+
+def fill(settings: Settings, events: int) -> float:
+    log(f"producing {events:,} events into {settings.kafka.raw_topic}")
+    options = GenerateOptions(count=events, rate=0, seed=1, start=START)
+    summary = generate(settings, options)
+    if summary.error:
+        sys.exit(f"bench: {summary.error}")
+    log(f"produced {summary.sent:,} in {summary.elapsed_s:.1f} s ({summary.rate:,.0f}/s)")
+    return float(summary.sent)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=2_000_000, help="events in raw_events")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="default/tuned pairs, alternating; best counts"
+    )
+    parser.add_argument("--timeout", type=float, default=300, help="max seconds per run")
+    parser.add_argument(
+        "--use-running",
+        action="store_true",
+        help="use the running stack (RTA_* env) instead of a private one; its raw_events "
+        "must be empty or hold only this bench's data, and its pipeline job is cancelled",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the private stack's state dir")
+    args = parser.parse_args()
+    runs: list[Run] = []
+    with bench_stack(
+        use_running=args.use_running, pinot=False, submit_pipeline=False, keep=args.keep
+    ) as settings:
+        cancel_active_jobs(settings)
+        if args.use_running:
+            log("note: the running stack's raw_events may already hold data; it is all read")
+        sent = fill(settings, args.events)
+        total = sent
+        if args.use_running:
+            total = _topic_size(settings)
+        for _ in range(args.rounds):
+            runs.append(run_once(settings, int(total), tuned=False, timeout_s=args.timeout))
+            runs.append(run_once(settings, int(total), tuned=True, timeout_s=args.timeout))
+    tuned = max((r for r in runs if r.config == "tuned"), key=lambda r: r.rate)
+    default = max((r for r in runs if r.config == "default"), key=lambda r: r.rate)
+    ratio = tuned.rate / default.rate if default.rate else 0.0
+    la = load_avg()
+    results = [
+        {
+            "name": "pipeline_throughput_tuned",
+            "value": round(tuned.rate),
+            "unit": "events/s",
+            "baseline": round(default.rate),
+            "ratio": round(ratio, 3),
+            "date": today(),
+            "load_avg": la,
+            "baseline_name": "same job, seed default configuration (RTA_FLINK__TUNED=false)",
+            "events": int(total),
+            "parallelism": tuned.parallelism,
+            "target": TARGET,
+            "machine": machine(),
+            "runs": [
+                {
+                    "config": r.config,
+                    "rate": round(r.rate),
+                    "seconds": round(r.seconds, 2),
+                    "events": int(r.events),
+                    "parallelism": r.parallelism,
+                    "load_avg": r.load_avg,
+                    "vertices": r.vertices,
+                }
+                for r in runs
+            ],
+        }
+    ]
+    path = write_results("pipeline", results)
+    print(f"events in raw_events : {int(total):,} (parallelism {tuned.parallelism})")
+    print(f"default config       : {default.rate:>10,.0f} events/s ({default.seconds:.1f} s)")
+    print(f"tuned config         : {tuned.rate:>10,.0f} events/s ({tuned.seconds:.1f} s)")
+    print(f"ratio tuned/default  : {ratio:10.2f}")
+    print(f"load average         : {la}")
+    verdict = "met" if tuned.rate >= TARGET else "NOT met"
+    print(f"target (tuned >= {TARGET:,}/s): {verdict}")
+    print(f"wrote {path}")
+
+
+def _topic_size(settings: Settings) -> int:
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": settings.kafka.bootstrap, "group.id": "rta-bench-size"})
+    try:
+        md = c.list_topics(settings.kafka.raw_topic, timeout=10)
+        total = 0
+        for p in md.topics[settings.kafka.raw_topic].partitions:
+            lo, hi = c.get_watermark_offsets(TopicPartition(settings.kafka.raw_topic, p), 10)
+            total += hi - lo
+        return total
+    finally:
+        c.close()
+
+
+if __name__ == "__main__":
+    main()
