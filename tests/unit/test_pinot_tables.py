@@ -109,6 +109,7 @@ def test_stream_configs_follow_the_local_conventions(defs: dict[str, TableDef]) 
             "kafka20.KafkaConsumerFactory"
         )
         assert streams["stream.kafka.consumer.prop.auto.offset.reset"] == "smallest"
+        assert streams["stream.kafka.isolation.level"] == "read_committed"
 
 
 def test_raw_events_schema_covers_every_seed_field(defs: dict[str, TableDef]) -> None:
