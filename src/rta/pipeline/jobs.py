@@ -96,6 +96,13 @@ class FlinkRest:
             time.sleep(0.5)
         raise FlinkRestError(f"stop-with-savepoint of {job_id} did not finish in {timeout_s:.0f} s")
 
+    def vertex_watermark(self, job_id: str, vertex_id: str) -> int | None:
+        """Lowest output watermark over the vertex's subtasks (None before the first)."""
+        wms = self._call("GET", f"/jobs/{job_id}/vertices/{vertex_id}/watermarks")
+        values = [int(w["value"]) for w in wms if w["value"].lstrip("-").isdigit()]
+        low = min(values) if values else None
+        return low if low is not None and low > -(2**62) else None
+
     def vertex_metrics(self, job_id: str) -> list[dict[str, Any]]:
         """Per-vertex records in/out (read-records / write-records) of a job."""
         return list(self.job(job_id).get("vertices", []))

@@ -137,20 +137,20 @@ class FlinkComponent(Component):
         jm, tm, gw = self.processes()
         for proc in (jm, tm, gw):
             proc.start()
-        http = httpx.Client(timeout=2.0)
+        with httpx.Client(timeout=2.0) as http:
 
-        def cluster_ready() -> bool:
-            overview = http.get(f"{f.url}/overview").json()
-            return bool(overview.get("slots-total", 0) >= f.slots)
+            def cluster_ready() -> bool:
+                overview = http.get(f"{f.url}/overview").json()
+                return bool(overview.get("slots-total", 0) >= f.slots)
 
-        wait_ready(jm, cluster_ready, timeout_s=f.start_timeout_s, what="TaskManager slots")
-        wait_ready(tm, cluster_ready, timeout_s=5, what="TaskManager registered")
-        wait_ready(
-            gw,
-            lambda: http.get(f"{f.gateway}/v3/info").status_code == 200,
-            timeout_s=f.start_timeout_s,
-            what=f"SQL Gateway answered on {f.gateway}",
-        )
+            wait_ready(jm, cluster_ready, timeout_s=f.start_timeout_s, what="TaskManager slots")
+            wait_ready(tm, cluster_ready, timeout_s=5, what="TaskManager registered")
+            wait_ready(
+                gw,
+                lambda: http.get(f"{f.gateway}/v3/info").status_code == 200,
+                timeout_s=f.start_timeout_s,
+                what=f"SQL Gateway answered on {f.gateway}",
+            )
 
     def after_start(self) -> list[str]:
         sub = submit(self.settings)
