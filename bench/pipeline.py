@@ -27,6 +27,7 @@ Target: >= 150,000 events/s for the tuned job. Writes bench/results/pipeline.jso
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 import uuid
@@ -69,6 +70,7 @@ class Run:
     source_records: int = 0
     vertices: list[dict[str, Any]] = field(default_factory=list)
     load_avg: list[float] = field(default_factory=list)
+    timed_out: bool = False
 
 
 def _sql(settings: Settings, tuned: bool, group: str) -> list[str]:
@@ -84,7 +86,12 @@ def _sql(settings: Settings, tuned: bool, group: str) -> list[str]:
 def _vertex_stats(rest: FlinkRest, job_id: str, vid: str) -> dict[str, float]:
     names = "busyTimeMsPerSecond,backPressuredTimeMsPerSecond,idleTimeMsPerSecond"
     data = rest._call("GET", f"/jobs/{job_id}/vertices/{vid}/subtasks/metrics?get={names}")
-    return {m["id"]: float(m.get("avg", 0) or 0) for m in data}
+    out = {}
+    for m in data:
+        value = float(m.get("avg", 0) or 0)
+        if math.isfinite(value):
+            out[m["id"]] = value
+    return out
 
 
 def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> Run:
@@ -115,6 +122,7 @@ def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> 
             now = time.monotonic()
             if now > deadline:
                 log(f"{config}: timed out after {timeout_s:.0f} s; reporting what was processed")
+                run.timed_out = True
                 break
             job = rest.job(job_id)
             if job["state"] in ("FAILED", "CANCELED"):
@@ -157,10 +165,11 @@ def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> 
         run.parallelism = max(v.get("parallelism", 0) for v in job["vertices"])
         for v in job["vertices"]:
             stats = samples.get(v["id"], [])
-            avg = {
-                k: round(sum(s.get(k, 0.0) for s in stats) / len(stats))
-                for k in ("busyTimeMsPerSecond", "backPressuredTimeMsPerSecond")
-            } if stats else {}
+            avg = {}
+            for k in ("busyTimeMsPerSecond", "backPressuredTimeMsPerSecond"):
+                vals = [s[k] for s in stats if k in s]
+                if vals:
+                    avg[k] = round(sum(vals) / len(vals))
             run.vertices.append(
                 {
                     "name": v["name"][:160],
@@ -226,11 +235,23 @@ def main() -> None:
         "must be empty or hold only this bench's data, and its pipeline job is cancelled",
     )
     parser.add_argument("--keep", action="store_true", help="keep the private stack's state dir")
+    parser.add_argument(
+        "--tm-memory",
+        default=None,
+        help="TaskManager process size of the private stack (default: rta's, 2048m; "
+        "its ~700 MB heap fills with the de-duplication state of ~2M events)",
+    )
     args = parser.parse_args()
     runs: list[Run] = []
+    overrides = {"taskmanager_memory": args.tm_memory} if args.tm_memory else {}
     with bench_stack(
-        use_running=args.use_running, pinot=False, submit_pipeline=False, keep=args.keep
+        use_running=args.use_running,
+        pinot=False,
+        submit_pipeline=False,
+        keep=args.keep,
+        **overrides,
     ) as settings:
+        tm_memory = settings.flink.taskmanager_memory
         cancel_active_jobs(settings)
         if args.use_running:
             log("note: the running stack's raw_events may already hold data; it is all read")
@@ -257,6 +278,7 @@ def main() -> None:
             "baseline_name": "same job, seed default configuration (RTA_FLINK__TUNED=false)",
             "events": int(total),
             "parallelism": tuned.parallelism,
+            "taskmanager_memory": tm_memory,
             "target": TARGET,
             "machine": machine(),
             "runs": [
@@ -267,6 +289,8 @@ def main() -> None:
                     "events": int(r.events),
                     "parallelism": r.parallelism,
                     "load_avg": r.load_avg,
+                    "timed_out": r.timed_out,
+                    "source_records": r.source_records,
                     "vertices": r.vertices,
                 }
                 for r in runs
@@ -274,7 +298,10 @@ def main() -> None:
         }
     ]
     path = write_results("pipeline", results)
-    print(f"events in raw_events : {int(total):,} (parallelism {tuned.parallelism})")
+    print(
+        f"events in raw_events : {int(total):,} (parallelism {tuned.parallelism}, "
+        f"TaskManager {tm_memory})"
+    )
     print(f"default config       : {default.rate:>10,.0f} events/s ({default.seconds:.1f} s)")
     print(f"tuned config         : {tuned.rate:>10,.0f} events/s ({tuned.seconds:.1f} s)")
     print(f"ratio tuned/default  : {ratio:10.2f}")

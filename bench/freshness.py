@@ -1,0 +1,219 @@
+"""Benchmark: data freshness, produce -> visible in Pinot, under a 5,000 events/s load.
+
+With the generator producing --rate events/s (default 5,000, real clock: events are
+stamped "now") into raw_events, this bench
+
+1. produces --markers marker events (default 1,000; copies of a generated event with
+   a known event_id and a current timestamp) spread evenly over the first part of the
+   run, and polls the broker every 50 ms with
+   `SELECT event_id FROM raw_events WHERE event_id IN (<outstanding markers>)`;
+   raw freshness = first seen - produce() call (includes the producer's 20 ms linger);
+2. polls active_users_per_minute every 100 ms for windows that end during the run;
+   window freshness = first seen - window_end (wall clock, because events carry the
+   current time). Flink can close a window only once the watermark (max event time -
+   watermark bound, 5 s by default) passes its end, so the bound is part of the figure.
+
+Needs the full stack (Kafka, Pinot, Flink with the pipeline). By default it starts a
+private one on free ports; --use-running uses the stack from RTA_* / defaults.
+
+    .venv/bin/python bench/freshness.py                 # ~5 minutes in all
+    .venv/bin/python bench/freshness.py --duration 600 --markers 5000
+
+Targets: raw p99 < 2 s; window p99 < watermark bound + 5 s. There is no engine
+tool to compare against, so the baseline of each ratio is its target
+(ratio = p99 / target; < 1 means met). Writes bench/results/freshness.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _stack import bench_stack, load_avg, log, machine, percentile, today, write_results  # noqa: E402
+
+from rta.generator import GenerateOptions, generate  # noqa: E402
+from rta.kafka.client import make_producer  # noqa: E402
+from rta.pinot.query import PinotClient, PinotQueryError  # noqa: E402
+from rta.settings import Settings  # noqa: E402
+from rta.testing import generate_lines  # noqa: E402
+
+RAW_TARGET_MS = 2000.0
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _template() -> tuple[dict[str, Any], bytes]:
+    sink, _ = generate_lines(1, seed=7, start="2026-01-01T00:00:00Z")
+    return json.loads(sink.lines[0]), sink.keys[0]
+
+
+def wait_for_pipeline(settings: Settings, pinot: PinotClient, timeout_s: float) -> None:
+    """Until raw_events answers and the Flink job runs (a fresh stack needs a moment)."""
+    from rta.pipeline.jobs import FlinkRest
+
+    rest = FlinkRest(settings.flink.url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            try:
+                pinot.query("SELECT COUNT(*) FROM raw_events")
+                job = rest.active_job()
+                if job is not None and job.state == "RUNNING":
+                    return
+            except Exception:  # noqa: BLE001 - not ready yet
+                pass
+            time.sleep(1)
+    finally:
+        rest.close()
+    sys.exit("bench: the pipeline or Pinot did not become ready in time")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=5000, help="background events/s")
+    parser.add_argument("--markers", type=int, default=1000, help="marker events")
+    parser.add_argument(
+        "--duration", type=float, default=230, help="seconds of load (>= 3 windows end)"
+    )
+    parser.add_argument("--use-running", action="store_true", help="use the running stack")
+    parser.add_argument("--keep", action="store_true", help="keep the private stack's state dir")
+    args = parser.parse_args()
+    markers_s = min(args.duration * 0.75, max(10.0, args.markers / 10))
+    with bench_stack(use_running=args.use_running, keep=args.keep) as settings:
+        wm_bound_ms = settings.flink.watermark_bound_s * 1000
+        window_target_ms = wm_bound_ms + 5000
+        pinot = PinotClient(settings.pinot.broker, timeout_s=10)
+        wait_for_pipeline(settings, pinot, 180)
+        stop = threading.Event()
+        gen_result: dict[str, Any] = {}
+
+        def background() -> None:
+            opts = GenerateOptions(rate=args.rate, duration_s=args.duration + 30)
+            gen_result["summary"] = generate(settings, opts, stop=stop)
+
+        gen = threading.Thread(target=background, daemon=True)
+        gen.start()
+        log(f"background load {args.rate:,.0f} events/s; {args.markers} markers over "
+            f"{markers_s:.0f} s; run {args.duration:.0f} s")
+        template, key = _template()
+        run_id = uuid.uuid4().hex[:8]
+        producer = make_producer(settings)
+        start_wall = time.time()
+        t0 = time.monotonic()
+        sent_at: dict[str, float] = {}  # marker id -> wall time of produce()
+        seen_at: dict[str, float] = {}
+        windows_seen: dict[int, float] = {}
+        next_marker = 0
+        interval = markers_s / args.markers
+        next_raw_poll = next_win_poll = 0.0
+        raw_queries: list[float] = []
+        errors = 0
+        end = t0 + args.duration
+        raw_deadline = t0 + markers_s + 30
+        while True:
+            now = time.monotonic()
+            if now >= end and (len(seen_at) == len(sent_at) or now >= raw_deadline):
+                break
+            # Markers due by now.
+            while next_marker < args.markers and now - t0 >= next_marker * interval:
+                mid = f"marker-{run_id}-{next_marker:05d}"
+                event = dict(template, event_id=mid, event_timestamp=_now_iso())
+                producer.produce(
+                    settings.kafka.raw_topic, json.dumps(event, separators=(",", ":")), key
+                )
+                sent_at[mid] = time.time()
+                next_marker += 1
+            producer.poll(0)
+            outstanding = [m for m in sent_at if m not in seen_at]
+            if outstanding and now >= next_raw_poll:
+                next_raw_poll = now + 0.05
+                ids = ",".join(f"'{m}'" for m in outstanding[:500])
+                q0 = time.monotonic()
+                try:
+                    res = pinot.query(
+                        f"SELECT event_id FROM raw_events WHERE event_id IN ({ids}) LIMIT 1000"
+                    )
+                    t_seen = time.time()
+                    raw_queries.append((time.monotonic() - q0) * 1000)
+                    for (mid,) in res.rows:
+                        seen_at.setdefault(mid, t_seen)
+                except PinotQueryError:
+                    errors += 1
+            if now >= next_win_poll:
+                next_win_poll = now + 0.1
+                since = int(start_wall * 1000)
+                try:
+                    res = pinot.query(
+                        "SELECT window_end FROM active_users_per_minute "
+                        f"WHERE window_end > {since} LIMIT 100"
+                    )
+                    t_seen = time.time()
+                    for (we,) in res.rows:
+                        windows_seen.setdefault(int(we), t_seen)
+                except PinotQueryError:
+                    errors += 1
+            time.sleep(0.01)
+        producer.flush(10)
+        stop.set()
+        gen.join(60)
+        pinot.close()
+    summary = gen_result.get("summary")
+    produced_rate = summary.rate if summary else float("nan")
+    raw_ms = [(seen_at[m] - sent_at[m]) * 1000 for m in seen_at]
+    missing = len(sent_at) - len(seen_at)
+    # Windows that ended while the load ran (the first may be partly filled: its end
+    # still closes by the same watermark rule).
+    first_full = int(start_wall * 1000) + 1000
+    win_ms = [
+        (seen - we / 1000) * 1000 for we, seen in sorted(windows_seen.items()) if we >= first_full
+    ]
+    all_win = {str(we): round((seen - we / 1000) * 1000) for we, seen in windows_seen.items()}
+    la = load_avg()
+    raw50, raw99 = percentile(raw_ms, 50), percentile(raw_ms, 99)
+    w50, w99 = percentile(win_ms, 50), percentile(win_ms, 99)
+    common = {
+        "date": today(),
+        "load_avg": la,
+        "machine": machine(),
+        "background_rate": args.rate,
+        "background_rate_achieved": round(produced_rate),
+        "duration_s": args.duration,
+    }
+    results = [
+        {"name": "raw_freshness_p50", "value": round(raw50), "unit": "ms",
+         "baseline": RAW_TARGET_MS, "ratio": round(raw50 / RAW_TARGET_MS, 3), **common},
+        {"name": "raw_freshness_p99", "value": round(raw99), "unit": "ms",
+         "baseline": RAW_TARGET_MS, "ratio": round(raw99 / RAW_TARGET_MS, 3),
+         "markers": len(sent_at), "markers_missing": missing,
+         "raw_poll_query_ms_p50": round(percentile(raw_queries, 50), 1), **common},
+        {"name": "window_freshness_p50", "value": round(w50), "unit": "ms",
+         "baseline": window_target_ms, "ratio": round(w50 / window_target_ms, 3), **common},
+        {"name": "window_freshness_p99", "value": round(w99), "unit": "ms",
+         "baseline": window_target_ms, "ratio": round(w99 / window_target_ms, 3),
+         "windows": len(win_ms), "watermark_bound_ms": wm_bound_ms,
+         "all_windows_ms": all_win, "query_errors": errors, **common},
+    ]  # fmt: skip
+    path = write_results("freshness", results)
+    print(f"background load      : {produced_rate:,.0f} events/s (asked {args.rate:,.0f})")
+    print(f"raw markers          : {len(seen_at)}/{len(sent_at)} seen")
+    print(f"raw freshness        : p50 {raw50:7.0f} ms  p99 {raw99:7.0f} ms  "
+          f"(target p99 < {RAW_TARGET_MS:.0f} ms; ratio {raw99 / RAW_TARGET_MS:.2f})")
+    print(f"window freshness     : p50 {w50:7.0f} ms  p99 {w99:7.0f} ms  over {len(win_ms)} "
+          f"windows (target p99 < {window_target_ms:.0f} ms; ratio {w99 / window_target_ms:.2f})")
+    print(f"load average         : {la}")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

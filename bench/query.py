@@ -1,0 +1,197 @@
+"""Benchmark: latency of the dashboard's queries on Pinot with >= 5 million raw events.
+
+Fills raw_events with --rows generated events (default 5,000,000) stamped across the
+last hour (simulated clock from now - 60 min, spread evenly), produced at full speed,
+waits until Pinot's COUNT(*) reaches the row count (reporting the ingest rate), then
+runs each query --repeat times (default 200) one after another and reports p50/p99
+of the client-side latency (HTTP round trip to the broker included):
+
+    active_users_per_minute   distinct users per minute, last hour (DISTINCTCOUNT)
+    top_products_15m          top 10 products by product_view count, last 15 minutes
+    funnel_1h                 event counts by event_type, last hour
+
+The baseline, measured in the same run, is `SELECT COUNT(*) FROM raw_events` (answered
+from segment metadata: the broker/server round trip with no real work);
+ratio = query p99 / baseline p99. The queries run over raw_events, which is the
+worst case: the Flink result tables hold one row per minute (or per product-minute).
+
+Needs Kafka and Pinot (no Flink). By default it starts a private stack on free ports;
+--use-running uses the stack from RTA_* / defaults (its raw_events must not hold
+much else, or the wait for the row count finishes early).
+
+    .venv/bin/python bench/query.py
+    .venv/bin/python bench/query.py --rows 20000000 --repeat 500
+
+Target: p99 < 100 ms for each query. Writes bench/results/query.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _stack import bench_stack, load_avg, log, machine, percentile, today, write_results  # noqa: E402
+
+from rta.generator import GenerateOptions, generate  # noqa: E402
+from rta.pinot.query import PinotClient, PinotQueryError  # noqa: E402
+from rta.settings import Settings  # noqa: E402
+
+TARGET_MS = 100.0
+HOUR_MS = 3_600_000
+
+
+def queries(now_ms: int) -> dict[str, str]:
+    hour, quarter = now_ms - HOUR_MS, now_ms - 15 * 60_000
+    return {
+        "active_users_per_minute_1h": (
+            "SELECT DATETIMECONVERT(event_time_ms, '1:MILLISECONDS:EPOCH', "
+            "'1:MILLISECONDS:EPOCH', '1:MINUTES') AS minute, DISTINCTCOUNT(user_id) AS users "
+            f"FROM raw_events WHERE event_time_ms >= {hour} "
+            "GROUP BY minute ORDER BY minute LIMIT 100"
+        ),
+        "top_products_by_views_15m": (
+            "SELECT product_id, COUNT(*) AS views FROM raw_events "
+            f"WHERE event_type = 'product_view' AND event_time_ms >= {quarter} "
+            "GROUP BY product_id ORDER BY views DESC LIMIT 10"
+        ),
+        "funnel_by_event_type_1h": (
+            "SELECT event_type, COUNT(*) AS events FROM raw_events "
+            f"WHERE event_time_ms >= {hour} GROUP BY event_type LIMIT 10"
+        ),
+    }
+
+
+BASELINE_SQL = "SELECT COUNT(*) FROM raw_events"
+
+
+def count(pinot: PinotClient) -> int:
+    try:
+        return int(pinot.query(BASELINE_SQL).rows[0][0])
+    except (PinotQueryError, IndexError):
+        return 0
+
+
+def fill(settings: Settings, pinot: PinotClient, rows: int, timeout_s: float) -> dict[str, float]:
+    before = count(pinot)
+    now = time.time()
+    start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 3600))
+    # Simulated clock: step = speedup * 1000 / nominal rate ms; spread rows over 3,600 s.
+    speedup = 3600.0 * settings.generator.rate / rows
+    log(f"producing {rows:,} events stamped from {start} over one hour")
+    t0 = time.monotonic()
+    summary = generate(
+        settings, GenerateOptions(count=rows, rate=0, seed=3, start=start, speedup=speedup)
+    )
+    if summary.error:
+        sys.exit(f"bench: {summary.error}")
+    produced_s = time.monotonic() - t0
+    log(f"produced {summary.sent:,} in {summary.elapsed_s:.1f} s ({summary.rate:,.0f}/s)")
+    target = before + summary.sent
+    deadline = t0 + timeout_s
+    last_log = 0.0
+    n = before
+    while time.monotonic() < deadline:
+        n = count(pinot)
+        if n >= target:
+            break
+        if time.monotonic() - last_log > 15:
+            last_log = time.monotonic()
+            el = time.monotonic() - t0
+            log(f"pinot rows {n:,}/{target:,} after {el:.0f} s ({(n - before) / el:,.0f}/s)")
+        time.sleep(1)
+    ingest_s = time.monotonic() - t0
+    if n < target:
+        log(f"deadline: only {n:,} of {target:,} rows ingested; measuring anyway")
+    log(f"pinot has {n:,} rows, {ingest_s:.0f} s after the first produce")
+    return {
+        "rows": n,
+        "produced": summary.sent,
+        "produce_rate": summary.rate,
+        "produce_s": produced_s,
+        "ingest_s": ingest_s,
+        "ingest_rate": (n - before) / ingest_s,
+    }
+
+
+def measure(pinot: PinotClient, sql: str, repeat: int) -> tuple[list[float], int]:
+    for _ in range(5):  # warm-up (plans, page cache)
+        pinot.query(sql)
+    times: list[float] = []
+    server_ms = 0
+    for _ in range(repeat):
+        t = time.perf_counter()
+        res = pinot.query(sql)
+        times.append((time.perf_counter() - t) * 1000)
+        server_ms += res.time_ms
+    return times, server_ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=5_000_000, help="events in raw_events")
+    parser.add_argument("--repeat", type=int, default=200, help="runs of each query")
+    parser.add_argument("--ingest-timeout", type=float, default=900, help="max wait for Pinot")
+    parser.add_argument("--use-running", action="store_true", help="use the running stack")
+    parser.add_argument("--keep", action="store_true", help="keep the private stack's state dir")
+    args = parser.parse_args()
+    with bench_stack(use_running=args.use_running, flink=False, keep=args.keep) as settings:
+        pinot = PinotClient(settings.pinot.broker, timeout_s=30)
+        ingest = fill(settings, pinot, args.rows, args.ingest_timeout)
+        now_ms = int(time.time() * 1000)
+        stats: dict[str, dict[str, float]] = {}
+        base, _ = measure(pinot, BASELINE_SQL, args.repeat)
+        b50, b99 = percentile(base, 50), percentile(base, 99)
+        log(f"baseline COUNT(*): p50 {b50:.1f} ms p99 {b99:.1f} ms")
+        for name, sql in queries(now_ms).items():
+            res = pinot.query(sql)
+            times, server = measure(pinot, sql, args.repeat)
+            stats[name] = {
+                "p50": percentile(times, 50),
+                "p99": percentile(times, 99),
+                "server_avg_ms": server / args.repeat,
+                "rows_out": len(res.rows),
+                "docs_scanned": res.stats.get("numDocsScanned", -1),
+            }
+            log(f"{name}: p50 {stats[name]['p50']:.1f} ms p99 {stats[name]['p99']:.1f} ms "
+                f"(docs scanned {stats[name]['docs_scanned']:,}, {len(res.rows)} rows)")
+        pinot.close()
+    la = load_avg()
+    common = {"date": today(), "load_avg": la, "machine": machine(), "rows": ingest["rows"],
+              "repeat": args.repeat, "baseline_name": "SELECT COUNT(*) FROM raw_events (p99)"}
+    results = [
+        {"name": "pinot_ingest_rate", "value": round(ingest["ingest_rate"]), "unit": "rows/s",
+         "baseline": round(ingest["produce_rate"]),
+         "ratio": round(ingest["ingest_rate"] / ingest["produce_rate"], 3),
+         "notes": "rows visible in Pinot / s from first produce; baseline = produce rate",
+         **{k: round(v, 1) for k, v in ingest.items()}, **common},
+        {"name": "baseline_count_star_p50", "value": round(b50, 1), "unit": "ms",
+         "baseline": round(b50, 1), "ratio": 1.0, **common},
+    ]  # fmt: skip
+    for name, s in stats.items():
+        for p in ("p50", "p99"):
+            b = b50 if p == "p50" else b99
+            results.append(
+                {"name": f"{name}_{p}", "value": round(s[p], 1), "unit": "ms",
+                 "baseline": round(b, 1), "ratio": round(s[p] / b, 2),
+                 "server_avg_ms": round(s["server_avg_ms"], 1),
+                 "docs_scanned": s["docs_scanned"], "target_ms": TARGET_MS,
+                 "sql": queries(now_ms)[name], **common}  # fmt: skip
+            )
+    path = write_results("query", results)
+    print(f"rows in raw_events : {ingest['rows']:,} (ingest {ingest['ingest_rate']:,.0f} rows/s; "
+          f"produce {ingest['produce_rate']:,.0f}/s)")
+    print(f"baseline COUNT(*)  : p50 {b50:6.1f} ms  p99 {b99:6.1f} ms")
+    for name, s in stats.items():
+        verdict = "met" if s["p99"] < TARGET_MS else "NOT met"
+        print(f"{name:<28}: p50 {s['p50']:6.1f} ms  p99 {s['p99']:6.1f} ms  "
+              f"(x{s['p99'] / b99:.1f} baseline p99; target < {TARGET_MS:.0f} ms {verdict})")
+    print(f"load average       : {la}")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
