@@ -30,7 +30,7 @@ from tests.support.pipeline_io import (
 from tests.support.timeline import next_range_start
 
 from rta.generator.chaos import Chaos
-from rta.pipeline.jobs import FlinkRest
+from rta.pipeline.jobs import FlinkRest, InputQuality
 from rta.settings import Settings
 from rta.testing import generate_lines
 
@@ -39,12 +39,25 @@ pytestmark = pytest.mark.integration
 RESULT_TIMEOUT_S = 240
 
 
+def wait_for_quality(rest: FlinkRest, job_id: str, at_least: int) -> InputQuality:
+    # REST metrics refresh every second; wait until they include the whole run.
+    box: list[InputQuality] = []
+
+    def read() -> bool:
+        box[:] = [rest.input_quality(job_id)]
+        return box[0].consumed >= at_least
+
+    wait_until(read, 60, "Flink's source metrics to count the run")
+    return box[0]
+
+
 @dataclass(frozen=True)
 class Run:
     start: datetime
     end: datetime
     lines: list[bytes]
     expected: Expected
+    skipped_before: int
 
     @property
     def lo(self) -> int:
@@ -170,10 +183,16 @@ def _feed(stack: Settings) -> Run:
     for i, bad in enumerate(MALFORMED):
         lines.insert(1000 + i * 5000, bad)
     end = later(start, minutes=13)
+    rest = FlinkRest(stack.flink.url)
+    try:
+        job = rest.active_job()
+        skipped_before = rest.input_quality(job.job_id).skipped if job else 0
+    finally:
+        rest.close()
     wake_partitions(stack, later(start, minutes=-1))
     produce_lines(stack, lines)
     flush_watermark(stack, later(end, minutes=2))
-    return Run(start, end, lines, compute(lines))
+    return Run(start, end, lines, compute(lines), skipped_before)
 
 
 @pytest.fixture(scope="module")
@@ -292,13 +311,17 @@ def test_raw_events_count_is_distinct_event_ids(stack: Settings, run: Run) -> No
     )
 
 
-def test_malformed_records_leave_the_job_running(stack: Settings, run: Run) -> None:
+def test_malformed_records_leave_the_job_running_and_are_counted(stack: Settings, run: Run) -> None:
+    # Wait until the whole run has been read, so the counters include it.
+    _assert_eventually_equal(lambda: _raw_count(stack, run), run.expected.distinct_events, "raw")
     rest = FlinkRest(stack.flink.url)
     try:
         job = rest.active_job()
         assert job is not None and job.state == "RUNNING"
+        quality = wait_for_quality(rest, job.job_id, len(run.lines))
     finally:
         rest.close()
+    assert quality.skipped - run.skipped_before >= len(MALFORMED)
 
 
 def test_replaying_the_same_events_changes_no_row(stack: Settings, run: Run) -> None:

@@ -65,6 +65,7 @@ def status(ctx: typer.Context) -> None:
             raise typer.Exit(3)
         job = jobs[0]
         detail = rest.job(job.job_id)
+        quality = rest.input_quality(job.job_id) if job.active else None
     except FlinkRestError as exc:
         err.print(f"[red]rta pipeline status: {exc}[/red]", highlight=False)
         raise typer.Exit(1) from None
@@ -81,6 +82,11 @@ def status(ctx: typer.Context) -> None:
             str(m.get("write-records", 0)),
         )
     Console().print(table)
+    if quality is not None:
+        Console().print(
+            f"input: {quality.consumed} records read, {quality.skipped} skipped (not JSON or "
+            f"breaking the contract), {quality.valid} events passed on"
+        )
     if not job.active:
         raise typer.Exit(3)
 
