@@ -31,9 +31,8 @@ $(JVM_CACHE)/.resolved: jvm/pom.xml $(wildcard jvm/*/pom.xml)
 	mvn -q -B -f jvm/pom.xml generate-resources -Drta.cache=$(JVM_CACHE)
 	touch $@
 
-run: setup ## Start the local stack and stream generated events into it (Ctrl-C stops the generator)
-	$(BIN)/rta stack up
-	$(BIN)/rta generate
+run: setup ## Start the whole stack (Kafka, Pinot, Flink + pipeline) and stream events into it; Ctrl-C stops all
+	$(BIN)/rta up
 
 test: setup lint test-unit test-integration ## Lint, unit tests, then integration tests on the real stack
 

@@ -9,11 +9,16 @@ import sys
 import typer
 from pydantic import ValidationError
 
+from rta.commands import config as config_cmd
+from rta.commands import logs as logs_cmd
 from rta.commands import pipeline as pipeline_cmd
 from rta.commands import query as query_cmd
 from rta.commands import report as report_cmd
+from rta.commands import reset as reset_cmd
 from rta.commands import schema as schema_cmd
 from rta.commands import stack as stack_cmd
+from rta.commands import status as status_cmd
+from rta.commands import up as up_cmd
 from rta.settings import load_settings
 
 app = typer.Typer(
@@ -38,6 +43,12 @@ def _load(ctx: typer.Context) -> None:
         raise typer.Exit(2) from None
 
 
+app.command("up")(up_cmd.up)
+app.command("down")(up_cmd.down)
+app.command("status")(status_cmd.status)
+app.command("logs")(logs_cmd.logs)
+app.command("reset")(reset_cmd.reset)
+app.command("config")(config_cmd.config)
 app.command("schema")(schema_cmd.schema)
 app.command("query")(query_cmd.query)
 app.command("report")(report_cmd.report)

@@ -1,0 +1,213 @@
+"""The pipeline's own health, gathered from each engine: is data flowing end to end?
+
+- Kafka: events in `raw_events` (sum of end minus start offsets over its partitions).
+- Flink: the pipeline job's state and the records/s its source emits.
+- Pinot: rows in each table and the age of its newest row.
+
+Every probe is independent and never raises: an engine that does not answer gives
+a `Probe` with `error` set, so `rta status` can show the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from rta.settings import Settings
+
+__all__ = [
+    "PINOT_TIME_COLUMNS",
+    "FlinkHealth",
+    "Health",
+    "KafkaHealth",
+    "PinotTableHealth",
+    "flink_health",
+    "gather",
+    "kafka_health",
+    "newest_age",
+    "pinot_health",
+]
+
+# The newest-row column of each table (milliseconds since the epoch).
+PINOT_TIME_COLUMNS = {
+    "raw_events": "event_time_ms",
+    "active_users_per_minute": "window_end",
+    "product_analytics_per_minute": "window_end",
+    "session_analytics": "session_end",
+}
+
+
+@dataclass(frozen=True)
+class KafkaHealth:
+    topic: str
+    events: int | None
+    partitions: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FlinkHealth:
+    job_id: str | None
+    state: str | None  # None: no pipeline job on the cluster
+    records_per_s: float | None = None
+    records_in: int | None = None
+    last_checkpoint_age_s: float | None = None
+    error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.state == "RUNNING"
+
+
+@dataclass(frozen=True)
+class PinotTableHealth:
+    table: str
+    rows: int | None
+    newest_age_s: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Health:
+    kafka: KafkaHealth
+    flink: FlinkHealth
+    pinot: list[PinotTableHealth]
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.kafka.error is None
+            and self.flink.running
+            and all(t.error is None for t in self.pinot)
+        )
+
+
+def _short(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
+def kafka_health(settings: Settings, timeout_s: float = 5.0) -> KafkaHealth:
+    from confluent_kafka import KafkaException, TopicPartition
+
+    from rta.kafka.client import make_consumer
+
+    topic = settings.kafka.raw_topic
+    try:
+        consumer = make_consumer(
+            settings, "rta-status", **{"socket.timeout.ms": int(timeout_s * 1000)}
+        )
+    except KafkaException as exc:
+        return KafkaHealth(topic, None, error=_short(exc))
+    try:
+        meta = consumer.list_topics(topic, timeout=timeout_s)
+        info = meta.topics.get(topic)
+        if info is None or info.error is not None or not info.partitions:
+            return KafkaHealth(topic, None, error=f"topic {topic} not found")
+        total = 0
+        for p in info.partitions:
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, p), timeout=timeout_s, cached=False
+            )
+            total += max(0, high - low)
+        return KafkaHealth(topic, total, len(info.partitions))
+    except KafkaException as exc:
+        return KafkaHealth(topic, None, error=_short(exc))
+    finally:
+        consumer.close()
+
+
+def flink_health(settings: Settings, timeout_s: float = 5.0) -> FlinkHealth:
+    from rta.pipeline.jobs import FlinkRest, FlinkRestError
+
+    rest = FlinkRest(settings.flink.url, timeout_s=timeout_s)
+    try:
+        jobs = rest.jobs()
+        if not jobs:
+            return FlinkHealth(None, None)
+        job = next((j for j in jobs if j.active), jobs[0])
+        if not job.active:
+            return FlinkHealth(job.job_id, job.state)
+        vertices = rest.vertex_metrics(job.job_id)
+        rate: float | None = None
+        records_in: int | None = None
+        if vertices:
+            source = vertices[0]
+            records_in = int(source.get("metrics", {}).get("read-records", 0))
+            agg = rest._call(
+                "GET",
+                f"/jobs/{job.job_id}/vertices/{source['id']}/subtasks/metrics"
+                "?get=numRecordsOutPerSecond&agg=sum",
+            )
+            rate = next(
+                (float(m["sum"]) for m in agg if m.get("id") == "numRecordsOutPerSecond"), None
+            )
+        latest = (rest.checkpoints(job.job_id).get("latest") or {}).get("completed") or {}
+        ts = latest.get("latest_ack_timestamp")
+        age = time.time() - ts / 1000 if ts else None
+        return FlinkHealth(job.job_id, job.state, rate, records_in, age)
+    except (FlinkRestError, KeyError, ValueError) as exc:
+        return FlinkHealth(None, None, error=_short(exc))
+    finally:
+        rest.close()
+
+
+def pinot_health(
+    settings: Settings, timeout_s: float = 5.0, now: Callable[[], float] = time.time
+) -> list[PinotTableHealth]:
+    from rta.pinot.query import PinotClient, PinotQueryError, PinotUnavailableError
+
+    out: list[PinotTableHealth] = []
+    with PinotClient(settings.pinot.broker, timeout_s=timeout_s) as client:
+        for table, column in PINOT_TIME_COLUMNS.items():
+            try:
+                result = client.query(f"SELECT COUNT(*), MAX({column}) FROM {table}")
+            except PinotUnavailableError as exc:
+                # One unreachable broker answers for every table: do not wait four times.
+                return [PinotTableHealth(t, None, error=_short(exc)) for t in PINOT_TIME_COLUMNS]
+            except PinotQueryError as exc:
+                out.append(PinotTableHealth(table, None, error=_short(exc)))
+                continue
+            rows, newest = result.rows[0] if result.rows else (0, None)
+            age = newest_age(int(rows), newest, now())
+            out.append(PinotTableHealth(table, int(rows), age))
+    return out
+
+
+def newest_age(rows: int, newest_ms: object, now_s: float) -> float | None:
+    """Seconds since the newest row's time (negative: stamped in the future); None for
+    an empty table (Pinot's MAX of nothing is -Infinity or a huge negative number)."""
+    if rows == 0 or newest_ms is None:
+        return None
+    try:
+        value = float(newest_ms)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if value <= 0 or value != value:  # non-positive or NaN
+        return None
+    return now_s - value / 1000
+
+
+def gather(
+    settings: Settings, timeout_s: float = 5.0, skip: frozenset[str] = frozenset()
+) -> Health:
+    """All three probes at once (each waits on the network, so threads keep it quick).
+
+    Engines named in `skip` ("kafka", "flink", "pinot") are known to be down: they are
+    not probed, which would only wait for timeouts, and are reported as not running.
+    """
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        k = pool.submit(kafka_health, settings, timeout_s) if "kafka" not in skip else None
+        f = pool.submit(flink_health, settings, timeout_s) if "flink" not in skip else None
+        p = pool.submit(pinot_health, settings, timeout_s) if "pinot" not in skip else None
+        return Health(
+            k.result() if k else KafkaHealth(settings.kafka.raw_topic, None, error=_NOT_RUNNING),
+            f.result() if f else FlinkHealth(None, None, error=_NOT_RUNNING),
+            p.result()
+            if p
+            else [PinotTableHealth(t, None, error=_NOT_RUNNING) for t in PINOT_TIME_COLUMNS],
+        )
+
+
+_NOT_RUNNING = "not running"
