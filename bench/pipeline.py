@@ -279,6 +279,7 @@ def main() -> None:
             "events": int(total),
             "parallelism": tuned.parallelism,
             "taskmanager_memory": tm_memory,
+            "tuning": _tuning_lines(),
             "target": TARGET,
             "machine": machine(),
             "runs": [
@@ -309,6 +310,14 @@ def main() -> None:
     verdict = "met" if tuned.rate >= TARGET else "NOT met"
     print(f"target (tuned >= {TARGET:,}/s): {verdict}")
     print(f"wrote {path}")
+
+
+def _tuning_lines() -> list[str]:
+    """The SET statements of 10-tuning.sql as submitted (the file changes over time)."""
+    from importlib import resources
+
+    text = resources.files("rta.pipeline").joinpath("sql", "10-tuning.sql").read_text()
+    return [line.strip() for line in text.splitlines() if line.strip().upper().startswith("SET")]
 
 
 def _topic_size(settings: Settings) -> int:
