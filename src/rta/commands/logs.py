@@ -15,7 +15,7 @@ from rich.table import Table
 from rta.settings import Settings
 from rta.stack.probes import log_tail
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def log_files(settings: Settings) -> dict[str, Path]:

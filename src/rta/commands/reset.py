@@ -13,7 +13,7 @@ from rich.markup import escape
 from rta.settings import Settings
 from rta.stack import StackError, supervisor
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 # What `rta up` creates in a state directory; one of them must be there before we delete.
 MARKERS = ("run", "logs", "kafka", "pinot", "flink")

@@ -16,7 +16,7 @@ from rta.settings import Settings
 from rta.stack import StackError, supervisor
 from rta.stack.supervisor import ProcessStatus
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass(frozen=True)

@@ -33,15 +33,13 @@ from rta.stack import StackError, supervisor
 from rta.stack.preflight import preflight
 from rta.stack.supervisor import StepResult
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXAMPLE_QUERIES = (
-    "SELECT window_start, active_users FROM active_users_per_minute "
-    "ORDER BY window_start DESC LIMIT 5",
-    "SELECT product_id, SUM(view_count) AS views FROM product_analytics_per_minute "
-    "GROUP BY product_id ORDER BY views DESC LIMIT 5",
-    "SELECT session_id, event_count, purchases_made FROM session_analytics "
-    "ORDER BY session_end DESC LIMIT 5",
+    "SELECT * FROM active_users_per_minute ORDER BY window_start DESC LIMIT 5",
+    "SELECT product_id, SUM(view_count) AS v FROM product_analytics_per_minute "
+    "GROUP BY product_id ORDER BY v DESC LIMIT 5",
+    "SELECT COUNT(*), SUM(purchases_made) FROM session_analytics",
 )
 
 
@@ -130,7 +128,12 @@ class StatusTicker:
 
 
 def describe_result(r: StepResult) -> str:
-    extra = f" ({', '.join(r.changes)})" if r.changes else ""
+    """One line per component: what happened, how long it took, what it set up."""
+    extra = ""
+    if len(r.changes) > 3:
+        extra = f" ({', '.join(r.changes[:2])} and {len(r.changes) - 2} more)"
+    elif r.changes:
+        extra = f" ({', '.join(r.changes)})"
     return f"[green]✓[/green] {escape(r.component)}: {escape(r.action)} in {r.seconds:.1f} s" + (
         escape(extra)
     )
