@@ -69,6 +69,10 @@ class FlinkSettings(_Section):
     dedup_horizon_s: float = Field(3600.0, gt=0, description="How long event_ids are remembered.")
     session_state_ttl_s: float = Field(86400.0, gt=0, description="State TTL of session results.")
     tuned: bool = Field(True, description="Apply the measured tuning (false = seed defaults).")
+    sql_dir: Path | None = Field(
+        None,
+        description="Directory of the pipeline's .sql files (default: the ones packaged with rta).",
+    )
     start_timeout_s: float = 120.0
 
     @property
@@ -107,6 +111,10 @@ class PinotSettings(_Section):
     replicas: int = Field(1, ge=1, description="Replicas per partition of every table.")
     flush_rows: int = Field(500_000, ge=1, description="Rows per consuming segment before commit.")
     flush_time: str = Field("1h", description="Longest time a consuming segment stays open.")
+    tables_dir: Path | None = Field(
+        None,
+        description="Directory of the table and schema .json files (default: the packaged ones).",
+    )
     start_timeout_s: float = 180.0
 
     @property

@@ -16,6 +16,7 @@ import json
 import re
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from string import Template
 from typing import Any
 
@@ -85,7 +86,10 @@ def table_topics(settings: Settings) -> dict[str, str]:
     }
 
 
-def _read(name: str) -> str:
+def _read(name: str, directory: Path | None = None) -> str:
+    """A definition file from `pinot.tables_dir` (compose mounts them), else the package."""
+    if directory is not None:
+        return (directory / name).read_text()
     return resources.files("rta.pinot").joinpath("tables", name).read_text()
 
 
@@ -106,7 +110,7 @@ def render_tables(settings: Settings) -> list[TableDef]:
         for kind in ("schema", "table"):
             file = f"{name}.{kind}.json"
             try:
-                docs.append(json.loads(render_text(_read(file), values)))
+                docs.append(json.loads(render_text(_read(file, p.tables_dir), values)))
             except KeyError as exc:
                 raise ValueError(f"{file}: unknown placeholder ${{{exc.args[0]}}}") from None
         result.append(TableDef(name, topics[name], docs[0], docs[1]))

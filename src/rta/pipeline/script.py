@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from rta.settings import Settings
 
@@ -51,13 +52,20 @@ def fill(text: str, values: dict[str, str], source: str = "SQL") -> str:
     return _PLACEHOLDER.sub(sub, text)
 
 
+def sql_source(settings: Settings) -> Traversable:
+    """Where the .sql files are read: `flink.sql_dir` (compose mounts them), else the package."""
+    if settings.flink.sql_dir is not None:
+        return settings.flink.sql_dir
+    return resources.files("rta.pipeline").joinpath("sql")
+
+
 def render(settings: Settings, files: tuple[str, ...] = SQL_FILES) -> str:
     values = placeholders(settings)
     parts = []
     for name in files:
         if name == "10-tuning.sql" and not settings.flink.tuned:
             continue
-        text = resources.files("rta.pipeline").joinpath("sql", name).read_text()
+        text = sql_source(settings).joinpath(name).read_text()
         parts.append(f"-- {name}\n" + fill(text, values, name))
     return "\n".join(parts)
 

@@ -16,6 +16,7 @@ from rta.stack.flink import FlinkComponent
 from rta.stack.java import find_java
 from rta.stack.kafka import KafkaComponent
 from rta.stack.pinot import PinotComponent, RemotePinot
+from rta.stack.remote import RemoteFlink, RemoteKafka
 
 
 @dataclass(frozen=True)
@@ -38,16 +39,23 @@ class ProcessStatus:
 
 
 def components(settings: Settings) -> list[Component]:
-    """The local components in start order (remote ones are left out)."""
+    """The components in start order.
+
+    A remote one (rta.stack.remote, RemotePinot) starts nothing here, but still gets
+    rta's set-up from `up`: topics, tables, the pipeline job.
+    """
     result: list[Component] = []
-    if not settings.kafka.is_remote:
+    if settings.kafka.is_remote:
+        result.append(RemoteKafka(settings))
+    else:
         result.append(KafkaComponent(settings, find_java(settings.java_home)))
-    # A remote Pinot starts nothing here, but still gets rta's tables from `up`.
     if settings.pinot.is_remote:
         result.append(RemotePinot(settings))
     else:
         result.append(PinotComponent(settings, find_java(settings.java_home)))
-    if not settings.flink.is_remote:
+    if settings.flink.is_remote:
+        result.append(RemoteFlink(settings))
+    else:
         result.append(FlinkComponent(settings, find_java(settings.java_home)))
     return result
 
@@ -73,8 +81,6 @@ def up(
         results.append(result)
         on_result(result)
 
-    if settings.kafka.is_remote:
-        record(StepResult("kafka", f"remote ({settings.kafka.bootstrap})", 0.0))
     comps = components(settings)
     first = [c for c in comps if c.name.startswith("kafka")]
     parallel = [c for c in comps if not c.name.startswith("kafka")]
