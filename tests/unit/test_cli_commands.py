@@ -418,3 +418,37 @@ def test_every_command_has_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "RTA_" in result.output
+
+
+def test_up_starts_the_generator_once_kafka_is_ready_and_stops_all_after(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from rta.commands import up as up_cmd
+
+    log: list[str] = []
+    comps: list[Component] = [_Fake("kafka", log, 0.0), _Fake("pinot", log), _Fake("flink", log)]
+    monkeypatch.setattr(supervisor, "components", lambda s: comps)
+
+    class FakeGenerator:
+        def __init__(self, settings: Settings, rate: float | None, stop: threading.Event) -> None:
+            self.error = None
+            self.rate = rate
+
+        def start(self) -> None:
+            log.append("generator started")
+
+        def join(self, timeout: float | None = None) -> None:
+            pass
+
+        def wait(self, console: object) -> int:
+            log.append("generator flushed")
+            return 0
+
+    monkeypatch.setattr(up_cmd, "GeneratorThread", FakeGenerator)
+    result = runner.invoke(app, ["up"], env={"RTA_STATE_DIR": str(tmp_path), "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    # Right after Kafka, before Pinot and Flink are ready.
+    assert log.index("generator started") < log.index("ready pinot")
+    assert log[-1] == "generator flushed"
+    assert "rta is running" in result.output and "stack down in" in result.output
+    assert not (tmp_path / "run" / "rta-up.pid").exists()

@@ -15,11 +15,11 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import psutil
 import typer
@@ -32,6 +32,9 @@ from rta.settings import Settings
 from rta.stack import StackError, supervisor
 from rta.stack.preflight import preflight
 from rta.stack.supervisor import StepResult
+
+if TYPE_CHECKING:
+    from rta.generator.runner import RunSummary
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -142,8 +145,13 @@ def describe_result(r: StepResult) -> str:
 # --- plain functions ------------------------------------------------------------------
 
 
-def start_stack(settings: Settings, console: Console = err) -> list[StepResult]:
-    """Preflight, then every component; prints one line per component as it is ready."""
+def start_stack(
+    settings: Settings,
+    console: Console = err,
+    on_ready: Callable[[StepResult], None] = lambda _: None,
+) -> list[StepResult]:
+    """Preflight, then every component; prints one line per component as it is ready
+    and passes it to `on_ready`."""
     local = not (settings.kafka.is_remote and settings.pinot.is_remote and settings.flink.is_remote)
     preflight(settings.state_dir, needs_local=local)
     with StatusTicker(console, "starting the local stack").running() as ticker:
@@ -151,6 +159,7 @@ def start_stack(settings: Settings, console: Console = err) -> list[StepResult]:
         def on_result(r: StepResult) -> None:
             ticker.done(r.component)
             console.print(describe_result(r))
+            on_ready(r)
 
         return supervisor.up(settings, notify=ticker.notify, on_result=on_result)
 
@@ -206,14 +215,15 @@ def panel(settings: Settings, results: list[StepResult], generating: float | Non
 class StopSignals:
     """SIGINT/SIGTERM handling for a foreground run.
 
-    The first signal sets `stop` (the generator flushes and returns); a second one
-    while generating raises KeyboardInterrupt. Once stopping has begun, further
+    The first signal sets `stop` (the generator flushes and returns); during
+    start-up, or a second time, it also raises KeyboardInterrupt. Once stopping has begun, further
     signals only say that it is under way: leaving half the stack running would be
     worse than waiting.
     """
 
     def __init__(self, console: Console = err) -> None:
         self.stop = threading.Event()
+        self.starting = False
         self.stopping = False
         self.console = console
         self._previous: dict[int, object] = {}
@@ -222,9 +232,10 @@ class StopSignals:
         if self.stopping:
             self.console.print("still stopping the stack, please wait...")
             return
-        if self.stop.is_set():
-            raise KeyboardInterrupt
+        already = self.stop.is_set()
         self.stop.set()
+        if already or self.starting:
+            raise KeyboardInterrupt
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
@@ -321,28 +332,45 @@ def run_up(
     with StopSignals() as signals:
         if not detach:
             _write_up_pid(settings)
+        # The generator starts as soon as Kafka is ready, while Pinot and Flink are
+        # still starting: Flink then finds a backlog spanning the first minute and
+        # the first window result appears right after the pipeline is up.
+        gen = GeneratorThread(settings, rate, signals.stop) if generate and not detach else None
+
+        def on_ready(r: StepResult) -> None:
+            if gen is not None and r.component.startswith("kafka"):
+                gen.start()
+
         try:
             try:
-                results = start_stack(settings)
+                signals.starting = True
+                results = start_stack(settings, on_ready=on_ready)
+                signals.starting = False
+                if gen is not None and gen.error is not None:
+                    raise StackError(f"generator: {gen.error}")
             except (StackError, KeyboardInterrupt) as exc:
+                signals.starting = False
+                signals.stopping = True
                 if isinstance(exc, StackError):
                     _fail(exc)
                 else:
                     err.print("interrupted during start-up")
+                if gen is not None:
+                    signals.stop.set()
+                    gen.join(timeout=60)
                 if not was_running and not detach:
-                    signals.stopping = True
                     err.print("stopping what was started...")
                     _stop_quietly(settings)
                 return 1 if isinstance(exc, StackError) else 130
             err.print(f"stack up in {time.monotonic() - t0:.1f} s")
-            gen_rate = (rate if rate is not None else settings.generator.rate) if generate else None
+            gen_rate = (rate if rate is not None else settings.generator.rate) if gen else None
             Console().print(panel(settings, results, gen_rate))
             if detach:
                 return 0
             code = 0
-            if generate and not signals.stop.is_set():
-                code = _generate(settings, rate, signals.stop)
-            elif not generate:
+            if gen is not None:
+                code = gen.wait(err)
+            else:
                 err.print("stack up; Ctrl-C stops it")
                 while not signals.stop.wait(1.0):
                     pass
@@ -370,27 +398,85 @@ def _stop_quietly(settings: Settings) -> None:
         _fail(exc)
 
 
-def _generate(settings: Settings, rate: float | None, stop: threading.Event) -> int:
-    """Run the generator until `stop`; it flushes before returning. Returns an exit code."""
-    from rta.commands.generate import describe
-    from rta.generator import GenerateOptions, KafkaUnavailableError
-    from rta.generator import generate as run_generate
-    from rta.generator.progress import ProgressDisplay
+class GeneratorThread:
+    """The generator, at the configured rate into raw_events, in a thread of its own.
 
-    progress = ProgressDisplay("generating")
-    try:
-        summary = run_generate(settings, GenerateOptions(rate=rate), stop=stop, progress=progress)
-    except KafkaUnavailableError as exc:
-        err.print(f"[red]rta up: generator: {escape(str(exc))}[/red]")
-        return 1
-    except KeyboardInterrupt:
-        err.print("generator aborted (second Ctrl-C); records not yet delivered may be lost")
-        return 130
-    err.print(escape(describe(summary, f"kafka topic {settings.kafka.raw_topic}")))
-    if summary.error:
-        err.print(f"[red]rta up: generator: {escape(summary.error)}[/red]")
-        return 1
-    return 0
+    It stops when `stop` is set (Ctrl-C) and flushes before it ends. Progress is
+    counted here and shown by `wait`, so that it never fights the start-up spinner
+    for the terminal.
+    """
+
+    def __init__(self, settings: Settings, rate: float | None, stop: threading.Event) -> None:
+        self.settings = settings
+        self.rate = rate
+        self.stop = stop
+        self.sent = 0
+        self.error: str | None = None
+        self.summary: RunSummary | None = None
+        self._thread = threading.Thread(target=self._run, name="generator", daemon=True)
+
+    def start(self) -> None:
+        if not self._thread.is_alive() and self.summary is None:
+            self._thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        from rta.generator import GenerateOptions, KafkaUnavailableError
+        from rta.generator import generate as run_generate
+        from rta.generator.progress import ProgressDisplay
+
+        gen = self
+
+        class Counter(ProgressDisplay):
+            def advance(self, n: int) -> None:
+                gen.sent += n
+
+        try:
+            self.summary = run_generate(
+                self.settings,
+                GenerateOptions(rate=self.rate),
+                stop=self.stop,
+                progress=Counter("generating", enabled=False),
+            )
+        except KafkaUnavailableError as exc:
+            self.error = str(exc)
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    def wait(self, console: Console) -> int:
+        """Show progress until the generator ends (Ctrl-C); summarise; return an exit code."""
+        from rta.commands.generate import describe
+
+        started, last_sent = time.monotonic(), self.sent
+        last_t = started
+        rate = 0.0
+        try:
+            with console.status("generating...") as status:
+                while self._thread.is_alive():
+                    self._thread.join(1.0)
+                    now = time.monotonic()
+                    rate = 0.7 * rate + 0.3 * (self.sent - last_sent) / max(now - last_t, 1e-3)
+                    last_sent, last_t = self.sent, now
+                    status.update(
+                        f"generating: {self.sent:,} events sent ({rate:,.0f}/s); "
+                        "Ctrl-C stops everything"
+                    )
+        except KeyboardInterrupt:
+            console.print("generator aborted (second Ctrl-C); unsent records may be lost")
+            return 130
+        if self.error is not None:
+            console.print(f"[red]rta up: generator: {escape(self.error)}[/red]")
+            return 1
+        assert self.summary is not None
+        topic = f"kafka topic {self.settings.kafka.raw_topic}"
+        console.print(escape(describe(self.summary, topic)))
+        if self.summary.error:
+            console.print(f"[red]rta up: generator: {escape(self.summary.error)}[/red]")
+            return 1
+        return 0
 
 
 def down(ctx: typer.Context) -> None:
