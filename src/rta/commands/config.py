@@ -55,14 +55,14 @@ def rows(settings: Settings, environ: Mapping[str, str] | None = None) -> list[S
     for section in SECTIONS:
         model: BaseModel = getattr(settings, section)
         for name, field in type(model).model_fields.items():
-            env = f"RTA_{section.upper()}__{name.upper()}"
+            var = f"RTA_{section.upper()}__{name.upper()}"
             value = getattr(model, name)
             out.append(
                 SettingRow(
                     f"{section}.{name}",
                     value,
-                    env,
-                    _source([env], value, field.default, environ),
+                    var,
+                    _source([var], value, field.default, environ),
                     field.description or "",
                 )
             )
