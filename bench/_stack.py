@@ -164,12 +164,12 @@ def bench_stack(
         if flink and any(c.name == "flink" for c in started):
             try:
                 cancel_active_jobs(settings, timeout_s=30)  # no final savepoint needed
-            except Exception as exc:  # noqa: BLE001 - stopping must go on
+            except Exception as exc:
                 log(f"cancel failed: {exc}")
         for comp in reversed(started):
             try:
                 comp.stop()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log(f"stopping {comp.name} failed: {exc}")
         if keep:
             log(f"kept state in {state_dir}")

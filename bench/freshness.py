@@ -38,13 +38,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _stack import bench_stack, load_avg, log, machine, percentile, today, write_results  # noqa: E402
-
-from rta.generator import GenerateOptions, generate  # noqa: E402
-from rta.kafka.client import make_producer  # noqa: E402
-from rta.pinot.query import PinotClient, PinotQueryError  # noqa: E402
-from rta.settings import Settings  # noqa: E402
-from rta.testing import generate_lines  # noqa: E402
+from _stack import bench_stack, load_avg, log, machine, percentile, today, write_results
+from rta.generator import GenerateOptions, generate
+from rta.kafka.client import make_producer
+from rta.pinot.query import PinotClient, PinotQueryError
+from rta.settings import Settings
+from rta.testing import generate_lines
 
 RAW_TARGET_MS = 2000.0
 
@@ -71,7 +70,7 @@ def wait_for_pipeline(settings: Settings, pinot: PinotClient, timeout_s: float) 
                 job = rest.active_job()
                 if job is not None and job.state == "RUNNING":
                     return
-            except Exception:  # noqa: BLE001 - not ready yet
+            except Exception:
                 pass
             time.sleep(1)
     finally:
@@ -107,8 +106,10 @@ def main() -> None:
 
         gen = threading.Thread(target=background, daemon=True)
         gen.start()
-        log(f"background load {args.rate:,.0f} events/s; {args.markers} markers over "
-            f"{markers_s:.0f} s; run {args.duration:.0f} s")
+        log(
+            f"background load {args.rate:,.0f} events/s; {args.markers} markers over "
+            f"{markers_s:.0f} s; run {args.duration:.0f} s"
+        )
         template, key = _template()
         run_id = uuid.uuid4().hex[:8]
         producer = make_producer(settings)
@@ -220,10 +221,14 @@ def main() -> None:
     path = write_results("freshness", results)
     print(f"background load      : {produced_rate:,.0f} events/s (asked {args.rate:,.0f})")
     print(f"raw markers          : {len(seen_at)}/{len(sent_at)} seen")
-    print(f"raw freshness        : p50 {raw50:7.0f} ms  p99 {raw99:7.0f} ms  "
-          f"(target p99 < {RAW_TARGET_MS:.0f} ms; ratio {raw99 / RAW_TARGET_MS:.2f})")
-    print(f"window freshness     : p50 {w50:7.0f} ms  p99 {w99:7.0f} ms  over {len(win_ms)} "
-          f"windows (target p99 < {window_target_ms:.0f} ms; ratio {w99 / window_target_ms:.2f})")
+    print(
+        f"raw freshness        : p50 {raw50:7.0f} ms  p99 {raw99:7.0f} ms  "
+        f"(target p99 < {RAW_TARGET_MS:.0f} ms; ratio {raw99 / RAW_TARGET_MS:.2f})"
+    )
+    print(
+        f"window freshness     : p50 {w50:7.0f} ms  p99 {w99:7.0f} ms  over {len(win_ms)} "
+        f"windows (target p99 < {window_target_ms:.0f} ms; ratio {w99 / window_target_ms:.2f})"
+    )
     print(f"load average         : {la}")
     print(f"wrote {path}")
 

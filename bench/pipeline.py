@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _stack import (  # noqa: E402
+from _stack import (
     bench_stack,
     cancel_active_jobs,
     load_avg,
@@ -46,13 +46,12 @@ from _stack import (  # noqa: E402
     today,
     write_results,
 )
-
-from rta.generator import GenerateOptions, generate  # noqa: E402
-from rta.kafka.client import make_admin  # noqa: E402
-from rta.pipeline.gateway import SqlGateway  # noqa: E402
-from rta.pipeline.jobs import FlinkRest  # noqa: E402
-from rta.pipeline.script import placeholders, render, split_statements  # noqa: E402
-from rta.settings import Settings  # noqa: E402
+from rta.generator import GenerateOptions, generate
+from rta.kafka.client import make_admin
+from rta.pipeline.gateway import SqlGateway
+from rta.pipeline.jobs import FlinkRest
+from rta.pipeline.script import placeholders, render, split_statements
+from rta.settings import Settings
 
 TARGET = 150_000
 START = "2026-01-01T00:00:00Z"
@@ -153,10 +152,8 @@ def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> 
                 next_stats = now + 1.0
                 for v in vertices:
                     try:
-                        samples.setdefault(v["id"], []).append(
-                            _vertex_stats(rest, job_id, v["id"])
-                        )
-                    except Exception:  # noqa: BLE001 - metrics are best effort
+                        samples.setdefault(v["id"], []).append(_vertex_stats(rest, job_id, v["id"]))
+                    except Exception:
                         pass
             if src_done and last_change_t is not None and now - last_change_t >= QUIET_S:
                 break
@@ -189,7 +186,7 @@ def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> 
     finally:
         try:
             rest.cancel(job_id)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         rest.close()
         cancel_active_jobs(settings)
@@ -197,7 +194,7 @@ def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> 
             admin = make_admin(settings)
             for fut in admin.delete_consumer_groups([group]).values():
                 fut.result()
-        except Exception as exc:  # noqa: BLE001 - the group may not exist (no commit yet)
+        except Exception as exc:
             log(f"could not delete group {group}: {exc}")
     log(
         f"{config}: {run.events:,.0f} events in {run.seconds:.1f} s = {run.rate:,.0f} events/s "

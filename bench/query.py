@@ -35,11 +35,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _stack import bench_stack, load_avg, log, machine, percentile, today, write_results  # noqa: E402
-
-from rta.generator import GenerateOptions, generate  # noqa: E402
-from rta.pinot.query import PinotClient, PinotQueryError  # noqa: E402
-from rta.settings import Settings  # noqa: E402
+from _stack import bench_stack, load_avg, log, machine, percentile, today, write_results
+from rta.generator import GenerateOptions, generate
+from rta.pinot.query import PinotClient, PinotQueryError
+from rta.settings import Settings
 
 TARGET_MS = 100.0
 HOUR_MS = 3_600_000
@@ -118,9 +117,7 @@ def fill(settings: Settings, pinot: PinotClient, rows: int, timeout_s: float) ->
     }
 
 
-def measure(
-    pinot: PinotClient, sql: str, repeat: int, budget_s: float
-) -> tuple[list[float], int]:
+def measure(pinot: PinotClient, sql: str, repeat: int, budget_s: float) -> tuple[list[float], int]:
     """Up to `repeat` timed runs, fewer if they exceed budget_s (keeps the bench bounded)."""
     for _ in range(3):  # warm-up (plans, page cache)
         pinot.query(sql)
@@ -167,13 +164,21 @@ def main() -> None:
                 "rows_out": len(res.rows),
                 "docs_scanned": res.stats.get("numDocsScanned", -1),
             }
-            log(f"{name}: {len(times)} runs, p50 {stats[name]['p50']:.1f} ms "
+            log(
+                f"{name}: {len(times)} runs, p50 {stats[name]['p50']:.1f} ms "
                 f"p99 {stats[name]['p99']:.1f} ms "
-                f"(docs scanned {stats[name]['docs_scanned']:,}, {len(res.rows)} rows)")
+                f"(docs scanned {stats[name]['docs_scanned']:,}, {len(res.rows)} rows)"
+            )
         pinot.close()
     la = load_avg()
-    common = {"date": today(), "load_avg": la, "machine": machine(), "rows": ingest["rows"],
-              "repeat": args.repeat, "baseline_name": "SELECT COUNT(*) FROM raw_events (p99)"}
+    common = {
+        "date": today(),
+        "load_avg": la,
+        "machine": machine(),
+        "rows": ingest["rows"],
+        "repeat": args.repeat,
+        "baseline_name": "SELECT COUNT(*) FROM raw_events (p99)",
+    }
     results = [
         {"name": "pinot_ingest_rate", "value": round(ingest["ingest_rate"]), "unit": "rows/s",
          "baseline": round(ingest["produce_rate"]),
@@ -187,20 +192,32 @@ def main() -> None:
         for p in ("p50", "p99"):
             b = b50 if p == "p50" else b99
             results.append(
-                {"name": f"{name}_{p}", "value": round(s[p], 1), "unit": "ms",
-                 "baseline": round(b, 1), "ratio": round(s[p] / b, 2),
-                 "server_avg_ms": round(s["server_avg_ms"], 1), "runs": s["runs"],
-                 "docs_scanned": s["docs_scanned"], "target_ms": TARGET_MS,
-                 "sql": queries(now_ms)[name], **common}  # fmt: skip
+                {
+                    "name": f"{name}_{p}",
+                    "value": round(s[p], 1),
+                    "unit": "ms",
+                    "baseline": round(b, 1),
+                    "ratio": round(s[p] / b, 2),
+                    "server_avg_ms": round(s["server_avg_ms"], 1),
+                    "runs": s["runs"],
+                    "docs_scanned": s["docs_scanned"],
+                    "target_ms": TARGET_MS,
+                    "sql": queries(now_ms)[name],
+                    **common,
+                }
             )
     path = write_results("query", results)
-    print(f"rows in raw_events : {ingest['rows']:,} (ingest {ingest['ingest_rate']:,.0f} rows/s; "
-          f"produce {ingest['produce_rate']:,.0f}/s)")
+    print(
+        f"rows in raw_events : {ingest['rows']:,} (ingest {ingest['ingest_rate']:,.0f} rows/s; "
+        f"produce {ingest['produce_rate']:,.0f}/s)"
+    )
     print(f"baseline COUNT(*)  : p50 {b50:6.1f} ms  p99 {b99:6.1f} ms")
     for name, s in stats.items():
         verdict = "met" if s["p99"] < TARGET_MS else "NOT met"
-        print(f"{name:<28}: p50 {s['p50']:6.1f} ms  p99 {s['p99']:6.1f} ms  "
-              f"(x{s['p99'] / b99:.1f} baseline p99; target < {TARGET_MS:.0f} ms {verdict})")
+        print(
+            f"{name:<28}: p50 {s['p50']:6.1f} ms  p99 {s['p99']:6.1f} ms  "
+            f"(x{s['p99'] / b99:.1f} baseline p99; target < {TARGET_MS:.0f} ms {verdict})"
+        )
     print(f"load average       : {la}")
     print(f"wrote {path}")
 
