@@ -169,6 +169,7 @@ def main() -> None:
                 except PinotQueryError:
                     errors += 1
             time.sleep(0.01)
+        loop_end_wall = time.time()
         producer.flush(10)
         del producer  # before the stack stops, or librdkafka keeps reconnecting
         stop.set()
@@ -190,6 +191,10 @@ def main() -> None:
     win_ms = [
         (seen - we / 1000) * 1000 for we, seen in sorted(windows_seen.items()) if we >= first_full
     ]
+    # Windows that ended at least 15 s before the run stopped but were never seen.
+    end_wall_ms = int(loop_end_wall * 1000)
+    expected = range((first_full // 60000 + 1) * 60000, end_wall_ms - 15000, 60000)
+    windows_missing = [w for w in expected if w not in windows_seen]
     all_win = {str(we): round((seen - we / 1000) * 1000) for we, seen in windows_seen.items()}
     la = load_avg()
     raw50, raw99 = percentile(raw_ms, 50), percentile(raw_ms, 99)
@@ -216,7 +221,7 @@ def main() -> None:
         {"name": "window_freshness_p99", "value": round(w99), "unit": "ms",
          "baseline": window_target_ms, "ratio": round(w99 / window_target_ms, 3),
          "windows": len(win_ms), "watermark_bound_ms": wm_bound_ms,
-         "all_windows_ms": all_win, "query_errors": errors, **common},
+         "all_windows_ms": all_win, "windows_missing": windows_missing, "query_errors": errors, **common},
     ]  # fmt: skip
     path = write_results("freshness", results)
     print(f"background load      : {produced_rate:,.0f} events/s (asked {args.rate:,.0f})")
