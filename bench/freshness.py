@@ -221,7 +221,8 @@ def main() -> None:
         {"name": "window_freshness_p99", "value": round(w99), "unit": "ms",
          "baseline": window_target_ms, "ratio": round(w99 / window_target_ms, 3),
          "windows": len(win_ms), "watermark_bound_ms": wm_bound_ms,
-         "all_windows_ms": all_win, "windows_missing": windows_missing, "query_errors": errors, **common},
+         "all_windows_ms": all_win,
+         "windows_missing": windows_missing, "query_errors": errors, **common},
     ]  # fmt: skip
     path = write_results("freshness", results)
     print(f"background load      : {produced_rate:,.0f} events/s (asked {args.rate:,.0f})")
