@@ -9,7 +9,7 @@ then runs the pipeline job over the same data once per configuration:
 
 Each run is the product's own SQL (rta.pipeline.script.render) submitted fresh
 through the SQL Gateway, with one change: a consumer group id of its own, so it
-reads raw_events from the earliest offset (the SQL hard-codes the group id; the
+reads raw_events from the earliest offset (RTA_FLINK__CONSUMER_GROUP; the
 group is deleted afterwards). Throughput = events / (time the last operator
 counter changed - time the source emitted its first record), sampled from
 Flink's REST metrics every 0.25 s (the JobManager refreshes them every 1 s, so
@@ -50,7 +50,7 @@ from rta.generator import GenerateOptions, generate
 from rta.kafka.client import make_admin
 from rta.pipeline.gateway import SqlGateway
 from rta.pipeline.jobs import FlinkRest
-from rta.pipeline.script import placeholders, render, split_statements
+from rta.pipeline.script import render, split_statements
 from rta.settings import Settings
 
 TARGET = 150_000
@@ -73,13 +73,8 @@ class Run:
 
 
 def _sql(settings: Settings, tuned: bool, group: str) -> list[str]:
-    s = settings.model_copy(update={"flink": settings.flink.model_copy(update={"tuned": tuned})})
-    default_group = placeholders(s)["group_id"]
-    text = render(s)
-    needle = f"'properties.group.id' = '{default_group}'"
-    if needle not in text:
-        sys.exit("bench: cannot find the consumer group id in the rendered SQL")
-    return split_statements(text.replace(needle, f"'properties.group.id' = '{group}'"))
+    flink = settings.flink.model_copy(update={"tuned": tuned, "consumer_group": group})
+    return split_statements(render(settings.model_copy(update={"flink": flink})))
 
 
 def _vertex_stats(rest: FlinkRest, job_id: str, vid: str) -> dict[str, float]:

@@ -62,7 +62,12 @@ class FlinkSettings(_Section):
     slots: int = Field(2, ge=1, description="Task slots of the local TaskManager.")
     parallelism: int = Field(2, ge=1, description="Default parallelism of the pipeline job.")
     jobmanager_memory: str = "1024m"
-    taskmanager_memory: str = "2048m"
+    # The heap-based state backend keeps de-duplication and session state on the heap;
+    # managed memory (off-heap, used only by RocksDB and batch operators) is kept small.
+    taskmanager_memory: str = "3072m"
+    consumer_group: str = Field(
+        "rta-flink-pipeline", description="Kafka consumer group of the pipeline's source."
+    )
     checkpoint_interval_s: float = Field(10.0, gt=0, description="Checkpoint interval.")
     watermark_bound_s: float = Field(5.0, ge=0, description="Allowed out-of-orderness.")
     idle_timeout_s: float = Field(10.0, gt=0, description="Source partition idle timeout.")

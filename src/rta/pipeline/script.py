@@ -27,7 +27,7 @@ def placeholders(settings: Settings) -> dict[str, str]:
         "job_name": JOB_NAME,
         "kafka_bootstrap": k.bootstrap,
         "raw_topic": k.raw_topic,
-        "group_id": "rta-flink-pipeline",
+        "group_id": f.consumer_group,
         "parallelism": str(f.parallelism),
         "checkpoint_interval": f"{_seconds(f.checkpoint_interval_s)} s",
         "watermark_bound": _seconds(f.watermark_bound_s),
