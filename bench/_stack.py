@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -107,10 +107,8 @@ def cancel_active_jobs(settings: Settings, timeout_s: float = 60.0) -> None:
                 return
             for j in active:
                 if j["state"] != "CANCELLING":
-                    try:
+                    with suppress(FlinkRestError):
                         rest.cancel(j["jid"])
-                    except FlinkRestError:
-                        pass
             time.sleep(0.5)
         raise TimeoutError("Flink jobs did not cancel in time")
     finally:
@@ -193,5 +191,5 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     s = sorted(values)
-    k = max(0, min(len(s) - 1, int(round(p / 100 * len(s) + 0.5)) - 1))
+    k = max(0, min(len(s) - 1, round(p / 100 * len(s) + 0.5) - 1))
     return s[k]

@@ -37,6 +37,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import contextlib
+
 from _stack import (
     bench_stack,
     cancel_active_jobs,
@@ -146,10 +148,8 @@ def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> 
             if first_t is not None and not src_done and now >= next_stats:
                 next_stats = now + 1.0
                 for v in vertices:
-                    try:
+                    with contextlib.suppress(Exception):
                         samples.setdefault(v["id"], []).append(_vertex_stats(rest, job_id, v["id"]))
-                    except Exception:
-                        pass
             if src_done and last_change_t is not None and now - last_change_t >= QUIET_S:
                 break
             time.sleep(POLL_S)
@@ -179,10 +179,8 @@ def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> 
         run.rate = run.events / run.seconds if run.seconds > 0 else 0.0
         run.load_avg = load_avg()
     finally:
-        try:
+        with contextlib.suppress(Exception):
             rest.cancel(job_id)
-        except Exception:
-            pass
         rest.close()
         cancel_active_jobs(settings)
         try:
