@@ -103,5 +103,10 @@ CREATE TABLE session_analytics (
   'properties.bootstrap.servers' = '${kafka_bootstrap}',
   'key.format' = 'json',
   'value.format' = 'json',
-  'value.fields-include' = 'ALL'
+  'value.fields-include' = 'ALL',
+  -- Every event updates its session; the sink keeps only the newest version of each
+  -- key for up to 1 s (and flushes on every checkpoint), so a session updated many
+  -- times a second is written once instead of once per event.
+  'sink.buffer-flush.max-rows' = '20000',
+  'sink.buffer-flush.interval' = '1 s'
 );
