@@ -49,13 +49,17 @@ USERS = 5
 RESULT_TIMEOUT_S = 240
 
 
-def _java_pids() -> set[int]:
-    pids = set()
-    for p in psutil.process_iter(["name", "cmdline"]):
+def _jvms_under(state_dir: Path) -> list[str]:
+    """JVMs that belong to that state directory (rta runs each in a folder of it, with its
+    config files there). Other JVMs on the machine, e.g. other stacks, do not count."""
+    found = []
+    for p in psutil.process_iter(["name", "cmdline", "cwd"]):
         cmd = p.info["cmdline"] or []
-        if p.info["name"] == "java" or (cmd and Path(cmd[0]).name == "java"):
-            pids.add(p.pid)
-    return pids
+        if p.info["name"] != "java" and not (cmd and Path(cmd[0]).name == "java"):
+            continue
+        if str(state_dir) in " ".join(cmd) or str(p.info["cwd"] or "").startswith(str(state_dir)):
+            found.append(f"{p.pid}: {' '.join(cmd)[:200]}")
+    return found
 
 
 def compose_init_env(stack: Settings, state_dir: Path) -> dict[str, str]:
@@ -118,7 +122,6 @@ def test_compose_init_sets_up_remote_engines_and_the_pipeline_runs(
         wait_until(lambda: rest.active_job() is None, 60, "the pipeline job to be cancelled")
 
         state_dir = tmp_path / "init-state"
-        java_before = _java_pids()
         out = subprocess.run(
             [sys.executable, "-m", "rta", "stack", "up"],
             env=compose_init_env(stack, state_dir),
@@ -134,7 +137,7 @@ def test_compose_init_sets_up_remote_engines_and_the_pipeline_runs(
 
         # Started nothing: no new JVM, no pid file, nothing in the state directory but
         # (at most) empty folders.
-        assert not (_java_pids() - java_before), "rta stack up started a JVM in remote mode"
+        assert _jvms_under(state_dir) == [], "rta stack up started a JVM in remote mode"
         assert [p for p in state_dir.rglob("*") if p.is_file()] == []
 
         # The pipeline runs again, as a new job.
