@@ -70,7 +70,9 @@ class FlinkSettings(_Section):
     )
     checkpoint_interval_s: float = Field(10.0, gt=0, description="Checkpoint interval.")
     watermark_bound_s: float = Field(5.0, ge=0, description="Allowed out-of-orderness.")
-    idle_timeout_s: float = Field(10.0, gt=0, description="Source partition idle timeout.")
+    # Long enough that a CPU-starved reader is not mistaken for an idle partition
+    # (docs/pipeline.md, "Idleness"); a partition without traffic delays windows by this.
+    idle_timeout_s: float = Field(30.0, gt=0, description="Source partition idle timeout.")
     dedup_horizon_s: float = Field(3600.0, gt=0, description="How long event_ids are remembered.")
     session_state_ttl_s: float = Field(86400.0, gt=0, description="State TTL of session results.")
     tuned: bool = Field(True, description="Apply the measured tuning (false = seed defaults).")

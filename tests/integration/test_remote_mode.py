@@ -10,8 +10,8 @@ empty state directory. Afterwards no process was started, the job runs again, an
 events produced now come out of Pinot.
 
 Event time: Flink's watermark only moves forward and every integration test shares
-one job, so these events lie in 2031 (tests/support/timeline.py hands out 2030 days),
-at an offset no other test uses.
+one job, so the events lie in a range from tests/support/timeline.py, later than
+any other test's so far.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from tests.support.pipeline_io import (
     wait_until,
     wake_partitions,
 )
+from tests.support.timeline import next_range_start
 
 from rta.pipeline.jobs import FlinkRest
 from rta.settings import Settings
@@ -44,7 +45,6 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "deploy" / "docker-compose.yml"
-START = datetime(2031, 1, 1, tzinfo=UTC) + timedelta(days=6, hours=6)
 USERS = 5
 RESULT_TIMEOUT_S = 240
 
@@ -150,8 +150,9 @@ def test_compose_init_sets_up_remote_engines_and_the_pipeline_runs(
         rest.close()
 
     # Events produced now come out of Pinot for their minute.
-    wake_partitions(stack, START - timedelta(minutes=1))
-    window = START
+    start = next_range_start()
+    wake_partitions(stack, start - timedelta(minutes=1))
+    window = start
     users = [f"remote-{uuid.uuid4()}" for _ in range(USERS)]
     produce_lines(
         stack, [_event(u, window + timedelta(seconds=7 * i)) for i, u in enumerate(users)]

@@ -126,9 +126,15 @@ def wake_partitions(settings: Settings, at: datetime, timeout_s: float = 120.0) 
     """
     flush_watermark(settings, at)
     target = millis(at) - int(settings.flink.watermark_bound_s * 1000) - 1
-    wait_until(
-        lambda: (source_watermark_ms(settings) or 0) >= target,
-        timeout_s,
-        "the source watermark to reach the wake-up events",
-        interval_s=0.5,
-    )
+
+    def every_split_awake() -> bool:
+        # Per split, not the combined watermark: that one ignores splits still idle.
+        rest = FlinkRest(settings.flink.url)
+        try:
+            job = rest.active_job()
+            marks = rest.split_watermarks(job.job_id) if job else {}
+        finally:
+            rest.close()
+        return len(marks) == settings.kafka.partitions and min(marks.values()) >= target
+
+    wait_until(every_split_awake, timeout_s, "every partition to read its wake-up event", 0.5)

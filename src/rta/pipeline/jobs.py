@@ -19,6 +19,7 @@ class FlinkRestError(Exception):
     pass
 
 
+_SPLIT_WATERMARK = re.compile(r"^\d+\.Source__[^.]+\.split\.([^.]+)\.watermark\.currentWatermark$")
 _SOURCE_COUNTER = re.compile(r"^\d+\.Source__[^.]+\.numRecordsIn$")
 
 
@@ -142,6 +143,19 @@ class FlinkRest:
                 consumed += int(float(m["value"]))
         valid = int(vertex.get("metrics", {}).get("write-records", 0))
         return InputQuality(consumed, valid)
+
+    def split_watermarks(self, job_id: str) -> dict[str, int]:
+        """The source's per-partition watermarks (Kafka split name -> epoch ms)."""
+        vertex = self.vertex_metrics(job_id)[0]
+        path = f"/jobs/{job_id}/vertices/{vertex['id']}/metrics"
+        names = [m["id"] for m in self._call("GET", path) if _SPLIT_WATERMARK.match(m["id"])]
+        if not names:
+            return {}
+        values = self._call("GET", f"{path}?get={','.join(names)}")
+        return {
+            _SPLIT_WATERMARK.match(m["id"]).group(1): int(float(m["value"]))  # type: ignore[union-attr]
+            for m in values
+        }
 
     def vertex_metrics(self, job_id: str) -> list[dict[str, Any]]:
         """Per-vertex records in/out (read-records / write-records) of a job."""
