@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -28,9 +27,6 @@ from typing import Any
 
 from rta.pipeline.jobs import FlinkRest, FlinkRestError
 from rta.settings import (
-    FlinkSettings,
-    KafkaSettings,
-    PinotSettings,
     Settings,
     load_settings,
 )
@@ -39,6 +35,7 @@ from rta.stack.flink import FlinkComponent
 from rta.stack.java import find_java
 from rta.stack.kafka import KafkaComponent
 from rta.stack.pinot import PinotComponent
+from rta.testing import settings_on_free_ports
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
@@ -56,43 +53,11 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 def private_settings(state_dir: Path, **flink: Any) -> Settings:
     """Settings of a stack on free 127.0.0.1 ports under state_dir."""
-    ports = free_ports(13)
     base = load_settings()  # keeps JAVA_HOME / cache dir of this checkout
-    return Settings(
-        state_dir=state_dir,
-        cache_dir=(REPO / ".cache" / "jvm") if not base.cache_dir.is_absolute() else base.cache_dir,
-        java_home=base.java_home,
-        kafka=KafkaSettings(port=ports[0], controller_port=ports[1]),
-        pinot=PinotSettings(
-            zookeeper_port=ports[2],
-            controller_port=ports[3],
-            broker_port=ports[4],
-            server_netty_port=ports[5],
-            server_admin_port=ports[6],
-        ),
-        flink=FlinkSettings(
-            rest_port=ports[7],
-            rpc_port=ports[8],
-            blob_port=ports[9],
-            taskmanager_rpc_port=ports[10],
-            taskmanager_data_port=ports[11],
-            gateway_port=ports[12],
-            **flink,
-        ),
-    )
+    cache = base.cache_dir if base.cache_dir.is_absolute() else REPO / ".cache" / "jvm"
+    return settings_on_free_ports(state_dir, cache, base.java_home, **flink)
 
 
 def cancel_active_jobs(settings: Settings, timeout_s: float = 60.0) -> None:

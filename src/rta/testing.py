@@ -5,11 +5,15 @@ RecordingProducer   a stand-in for confluent_kafka.Producer that records produce
 FixedClock          every event at one instant
 SimulatedClock      deterministic event time: start + i * step
 generate_lines()    n seeded records as bytes lines, without Kafka
+free_ports()        n free TCP ports on 127.0.0.1
+settings_on_free_ports()  settings of a local stack on free ports, for a private stack
 """
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rta.events import AddToCart, PageView, ProductView, Purchase, parse_event_json
@@ -18,6 +22,7 @@ from rta.generator.clock import FixedClock, SimulatedClock, parse_start
 from rta.generator.engine import EventStream, GeneratorConfig
 from rta.generator.funnel import Funnel
 from rta.generator.runner import RunSummary, run
+from rta.settings import FlinkSettings, KafkaSettings, PinotSettings, Settings
 
 __all__ = [
     "FixedClock",
@@ -25,7 +30,9 @@ __all__ = [
     "ProducedRecord",
     "RecordingProducer",
     "SimulatedClock",
+    "free_ports",
     "generate_lines",
+    "settings_on_free_ports",
 ]
 
 AnyEvent = PageView | ProductView | AddToCart | Purchase
@@ -120,3 +127,45 @@ def generate_lines(
     sink = MemorySink()
     stream = EventStream(config, SimulatedClock(parse_start(start), step_ms))
     return sink, run(stream, sink, count=count)
+
+
+def free_ports(n: int) -> list[int]:
+    """n TCP ports that are free on 127.0.0.1 right now (all held until all are found)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def settings_on_free_ports(
+    state_dir: Path, cache_dir: Path, java_home: Path | None = None, **flink: Any
+) -> Settings:
+    """Settings of a local stack under state_dir whose every port is free, so it runs
+    beside a developer's stack on the default ports. Extra keywords go to FlinkSettings."""
+    p = free_ports(13)
+    return Settings(
+        state_dir=state_dir,
+        cache_dir=cache_dir,
+        java_home=java_home,
+        kafka=KafkaSettings(port=p[0], controller_port=p[1]),
+        pinot=PinotSettings(
+            zookeeper_port=p[2],
+            controller_port=p[3],
+            broker_port=p[4],
+            server_netty_port=p[5],
+            server_admin_port=p[6],
+        ),
+        flink=FlinkSettings(
+            rest_port=p[7],
+            rpc_port=p[8],
+            blob_port=p[9],
+            taskmanager_rpc_port=p[10],
+            taskmanager_data_port=p[11],
+            gateway_port=p[12],
+            **flink,
+        ),
+    )

@@ -19,28 +19,16 @@ from typing import Any
 
 import psutil
 import pytest
-from tests.integration.conftest import REPO, _flink_on_free_ports, _free_ports
+from tests.integration.conftest import REPO
 
-from rta.settings import KafkaSettings, PinotSettings, Settings, settings_env
+from rta.settings import Settings, settings_env
+from rta.testing import settings_on_free_ports
 
 pytestmark = pytest.mark.integration
 
 
 def _settings(state_dir: Path) -> Settings:
-    kafka, controller, zk, pinot_controller, broker, netty, admin = _free_ports(7)
-    return Settings(
-        state_dir=state_dir,
-        cache_dir=REPO / ".cache" / "jvm",
-        kafka=KafkaSettings(port=kafka, controller_port=controller),
-        pinot=PinotSettings(
-            zookeeper_port=zk,
-            controller_port=pinot_controller,
-            broker_port=broker,
-            server_netty_port=netty,
-            server_admin_port=admin,
-        ),
-        flink=_flink_on_free_ports(),
-    )
+    return settings_on_free_ports(state_dir, REPO / ".cache" / "jvm")
 
 
 def _env(settings: Settings) -> dict[str, str]:

@@ -29,6 +29,7 @@ from rta.stack.component import Component
 from rta.stack.preflight import GB, ResourceError, Resources, check
 from rta.stack.process import ServiceProcess
 from rta.stack.supervisor import ProcessStatus
+from rta.testing import free_ports
 
 runner = CliRunner()
 
@@ -57,7 +58,7 @@ def fake_env(tmp_path: Path) -> dict[str, str]:
     (cache / "fake.jar").write_bytes(b"")
     for module in ("kafka", "pinot"):
         (cache / f"{module}.classpath").write_text(str(cache / "fake.jar"))
-    ports = _free_ports(2)
+    ports = free_ports(2)
     return {
         "RTA_JAVA_HOME": str(jdk),
         "RTA_STATE_DIR": str(tmp_path / "state"),
@@ -66,17 +67,6 @@ def fake_env(tmp_path: Path) -> dict[str, str]:
         "RTA_KAFKA__CONTROLLER_PORT": str(ports[1]),
         "RTA_KAFKA__START_TIMEOUT_S": "2",
     }
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 @pytest.fixture(autouse=True)
