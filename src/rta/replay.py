@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from rta.events import EventError, parse_event_json
 from rta.generator.kafka_sink import DeliveryTracker, KafkaUnavailableError, connect_producer
 from rta.generator.progress import ProgressDisplay
+from rta.kafka.client import produce_waiting
 from rta.kafka.dlq import send_to_dlq
 from rta.settings import Settings
 
@@ -120,7 +121,7 @@ def replay_file(
                     if len(summary.reasons) < _KEEP_REASONS:
                         summary.reasons.append(f"line {lineno}: {exc.reason}")
                 else:
-                    _produce(producer, topic, raw, event.session_id.encode())
+                    produce_waiting(producer, topic, raw, event.session_id.encode())
                     summary.sent += 1
                 done += 1
                 if not done % _POLL_EVERY:
@@ -141,12 +142,3 @@ def replay_file(
         why = "; ".join(tracker.reasons) or "not delivered before the flush timeout"
         raise ReplayError(f"{summary.undelivered} record(s) were not delivered: {why}")
     return summary
-
-
-def _produce(producer: ProducerLike, topic: str, value: bytes, key: bytes) -> None:
-    while True:
-        try:
-            producer.produce(topic, value, key)
-            return
-        except BufferError:
-            producer.poll(0.05)

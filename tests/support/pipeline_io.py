@@ -9,9 +9,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from confluent_kafka import Producer
-
-from rta.kafka.client import make_producer
+from rta.kafka.client import make_producer, produce_waiting
 from rta.pinot.query import PinotClient, PinotQueryError
 from rta.pipeline.jobs import FlinkRest
 from rta.settings import Settings
@@ -30,20 +28,11 @@ def produce_lines(settings: Settings, lines: Iterable[bytes]) -> int:
     producer = make_producer(settings)
     n = 0
     for line in lines:
-        _produce(producer, settings.kafka.raw_topic, line, session_key(line))
+        produce_waiting(producer, settings.kafka.raw_topic, line, session_key(line))
         n += 1
     remaining = producer.flush(60)
     assert remaining == 0, f"{remaining} records not delivered"
     return n
-
-
-def _produce(producer: Producer, topic: str, value: bytes, key: bytes | None, **kw: Any) -> None:
-    while True:
-        try:
-            producer.produce(topic, value=value, key=key, **kw)
-            return
-        except BufferError:
-            producer.poll(0.1)
 
 
 def flush_watermark(settings: Settings, at: datetime) -> None:
@@ -65,7 +54,7 @@ def flush_watermark(settings: Settings, at: datetime) -> None:
             "referrer_url": "",
             "time_spent": 0.0,
         }
-        _produce(
+        produce_waiting(
             producer,
             settings.kafka.raw_topic,
             json.dumps(event).encode(),

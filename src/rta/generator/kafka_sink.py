@@ -13,7 +13,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from rta.generator.sinks import SinkError
-from rta.kafka.client import make_producer
+from rta.kafka.client import make_producer, produce_waiting
 from rta.settings import Settings
 
 __all__ = [
@@ -21,7 +21,6 @@ __all__ = [
     "KafkaSink",
     "KafkaUnavailableError",
     "connect_producer",
-    "produce",
 ]
 
 # Enough to keep librdkafka's queue busy; few enough that poll() stays cheap.
@@ -78,16 +77,6 @@ def connect_producer(
     return producer, tracker
 
 
-def produce(producer: Producer, topic: str, value: str | bytes, key: bytes | None) -> None:
-    """produce(), waiting for room when librdkafka's local queue is full."""
-    while True:
-        try:
-            producer.produce(topic, value, key)
-            return
-        except BufferError:
-            producer.poll(0.05)
-
-
 class KafkaSink:
     """Records to a topic, keyed; close() flushes and reports any loss."""
 
@@ -111,7 +100,7 @@ class KafkaSink:
                 send(topic, value, keys[i])
             except BufferError:
                 # The local queue is full: serve delivery reports until there is room.
-                produce(producer, topic, value, keys[i])
+                produce_waiting(producer, topic, value, keys[i])
             if not i % _POLL_EVERY:
                 producer.poll(0)
 

@@ -30,6 +30,22 @@ def make_producer(settings: Settings, **overrides: Any) -> Producer:
     return Producer(producer_config(settings, **overrides))
 
 
+def produce_waiting(
+    producer: Any, topic: str, value: str | bytes, key: bytes | None, **kw: Any
+) -> None:
+    """produce(), serving delivery reports while librdkafka's local queue is full.
+
+    The one place that handles BufferError: every rta producer (generator, replay,
+    dead-letter topic) goes through it rather than dropping or raising on backpressure.
+    """
+    while True:
+        try:
+            producer.produce(topic, value, key, **kw)
+            return
+        except BufferError:
+            producer.poll(0.05)
+
+
 def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consumer:
     conf: dict[str, Any] = {
         "bootstrap.servers": settings.kafka.bootstrap,

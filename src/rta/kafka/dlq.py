@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from confluent_kafka import Producer
 
+from rta.kafka.client import produce_waiting
+
 REASON_HEADER = "x-rta-reason"
 SOURCE_HEADER = "x-rta-source"
 
@@ -12,9 +14,10 @@ def send_to_dlq(
     producer: Producer, topic: str, raw: bytes, reason: str, source: str, key: bytes | None = None
 ) -> None:
     """Produce the original bytes untouched; why and where travel in headers."""
-    producer.produce(
+    produce_waiting(
+        producer,
         topic,
-        value=raw,
-        key=key,
+        raw,
+        key,
         headers=[(REASON_HEADER, reason.encode()), (SOURCE_HEADER, source.encode())],
     )
