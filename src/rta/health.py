@@ -135,14 +135,7 @@ def flink_health(settings: Settings, timeout_s: float = 5.0) -> FlinkHealth:
         if vertices:
             source = vertices[0]
             records_in = int(source.get("metrics", {}).get("read-records", 0))
-            agg = rest._call(
-                "GET",
-                f"/jobs/{job.job_id}/vertices/{source['id']}/subtasks/metrics"
-                "?get=numRecordsOutPerSecond&agg=sum",
-            )
-            rate = next(
-                (float(m["sum"]) for m in agg if m.get("id") == "numRecordsOutPerSecond"), None
-            )
+            rate = rest.records_out_per_second(job.job_id, source["id"])
         latest = (rest.checkpoints(job.job_id).get("latest") or {}).get("completed") or {}
         ts = latest.get("latest_ack_timestamp")
         age = time.time() - ts / 1000 if ts else None

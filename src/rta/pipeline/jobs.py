@@ -157,6 +157,15 @@ class FlinkRest:
             for m in values
         }
 
+    def records_out_per_second(self, job_id: str, vertex_id: str) -> float | None:
+        """A vertex's output rate, summed over its subtasks."""
+        agg = self._call(
+            "GET",
+            f"/jobs/{job_id}/vertices/{vertex_id}/subtasks/metrics"
+            "?get=numRecordsOutPerSecond&agg=sum",
+        )
+        return next((float(m["sum"]) for m in agg if m.get("id") == "numRecordsOutPerSecond"), None)
+
     def vertex_metrics(self, job_id: str) -> list[dict[str, Any]]:
         """Per-vertex records in/out (read-records / write-records) of a job."""
         return list(self.job(job_id).get("vertices", []))
