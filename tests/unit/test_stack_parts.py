@@ -78,3 +78,10 @@ def test_process_that_never_gets_ready_times_out(tmp_path: Path) -> None:
             wait_ready(proc, lambda: False, timeout_s=1.5, what="the probe")
     finally:
         proc.stop(timeout_s=5)
+
+
+def test_kafka_cluster_ids_never_look_like_options() -> None:
+    from rta.stack.kafka import _cluster_id
+
+    ids = [_cluster_id() for _ in range(5000)]
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)

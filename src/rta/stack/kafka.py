@@ -78,7 +78,7 @@ class KafkaComponent(Component):
         """Format the KRaft log directory once; a formatted one is reused (data survives)."""
         if (self.data_dir / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = _cluster_id()
         argv = self._jvm(
             "kafka.tools.StorageTool",
             "format",
@@ -125,3 +125,15 @@ class KafkaComponent(Component):
 
     def data_path(self) -> Path:
         return self.data_dir
+
+
+def _cluster_id() -> str:
+    """A random KRaft cluster id (URL-safe base64 of 16 bytes), as Kafka's Uuid makes them.
+
+    Like Kafka's own Uuid.randomUuid(), never one starting with '-': the storage tool
+    would read it as an option ("argument --cluster-id/-t: expected one argument").
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
