@@ -20,7 +20,9 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "EVENT_TYPES",
@@ -38,20 +40,31 @@ __all__ = [
 
 EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "purchase")
 
-_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-# Date, 'T', time, optional 1-6 digit fraction, then 'Z' or ±HH:MM. The offset is mandatory.
-_TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
+# The patterns are part of the JSON Schema, from which the Flink job's filter is
+# generated (rta.pipeline.contract): ASCII digits only, anchored at both ends, so
+# that Java's and Python's regular expressions accept exactly the same strings.
+UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+# Date, 'T', time, optional 1-6 digit fraction, then 'Z' or ±HH:MM. The offset is
+# mandatory. Days past the month's end are left to the calendar check.
+TIMESTAMP_PATTERN = (
+    "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    "T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?"
+    "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_UUID_RE = re.compile(UUID_PATTERN)
+_TS_RE = re.compile(TIMESTAMP_PATTERN)
+_NAIVE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?")
 
 
 def _check_uuid(value: str) -> str:
-    if not _UUID_RE.match(value):
+    if not _UUID_RE.fullmatch(value):
         raise ValueError("must be a UUID in canonical lowercase form (8-4-4-4-12 hex digits)")
     return value
 
 
 def _check_timestamp(value: str) -> str:
-    if not _TS_RE.match(value):
-        if re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$", value):
+    if not _TS_RE.fullmatch(value):
+        if _NAIVE_RE.fullmatch(value):
             raise ValueError("timestamp has no time zone; add 'Z' or an offset such as +02:00")
         raise ValueError(
             "must be an ISO-8601 timestamp with offset, "
@@ -66,17 +79,44 @@ def _check_timestamp(value: str) -> str:
 
 # Ids and timestamps stay strings: they travel to Kafka exactly as received, so
 # that what Flink and Pinot parse is byte-for-byte what was validated here.
-Uuid = Annotated[str, AfterValidator(_check_uuid)]
-Timestamp = Annotated[str, AfterValidator(_check_timestamp)]
+Uuid = Annotated[
+    str,
+    AfterValidator(_check_uuid),
+    Field(json_schema_extra={"pattern": UUID_PATTERN, "format": "uuid"}),
+]
+Timestamp = Annotated[
+    str,
+    AfterValidator(_check_timestamp),
+    Field(json_schema_extra={"pattern": TIMESTAMP_PATTERN, "format": "date-time"}),
+]
 NonEmpty = Annotated[str, Field(min_length=1)]
 Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Quantity = Annotated[int, Field(ge=1)]
 
 
 class BaseEvent(BaseModel):
-    """Fields shared by every event (the seed's 'Base Event Fields')."""
+    """Fields shared by every event (the seed's 'Base Event Fields').
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    Names that are not seed fields at all (a client's `app_version`) are tolerated and
+    ignored, as every engine downstream ignores them; a seed field of another event
+    type with a value (a `price` on a page view) is a producer bug and is rejected.
+    A JSON null there is tolerated: Flink's JSON decoding cannot tell it from absent.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_fields_of_other_types(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in TYPE_SPECIFIC_FIELDS:
+                if name not in cls.model_fields and data.get(name) is not None:
+                    raise PydanticCustomError(
+                        "foreign_field",
+                        "{field}: is not a field of {event_type}",
+                        {"field": name, "event_type": data.get("event_type")},
+                    )
+        return data
 
     event_id: Uuid
     event_timestamp: Timestamp
@@ -128,6 +168,16 @@ class Purchase(BaseEvent):
     order_id: NonEmpty
 
 
+# Seed fields that only some event types have.
+TYPE_SPECIFIC_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        name
+        for model in (PageView, ProductView, AddToCart, Purchase)
+        for name in model.model_fields
+        if name not in BaseEvent.model_fields and name != "event_type"
+    )
+)
+
 Event = Annotated[PageView | ProductView | AddToCart | Purchase, Field(discriminator="event_type")]
 
 # Strict: "10" is not a price and 1 is not a string; whole JSON numbers still pass as floats.
@@ -151,12 +201,13 @@ def _describe(exc: ValidationError) -> str:
             loc = loc[1:]
         field = ".".join(loc) or "event"
         msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "foreign_field":
+            parts.append(msg)  # names its field itself
+            continue
         if err["type"] == "union_tag_invalid":
             field, msg = "event_type", f"must be one of {', '.join(EVENT_TYPES)}"
         elif err["type"] == "union_tag_not_found":
             field, msg = "event_type", "is missing"
-        elif err["type"] == "extra_forbidden":
-            msg = "is not a field of this event type"
         parts.append(f"{field}: {msg}")
     return "; ".join(parts)
 

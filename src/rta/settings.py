@@ -33,6 +33,10 @@ class KafkaSettings(_Section):
     heap: str = Field("1g", description="JVM heap of the local broker (-Xmx).")
     raw_topic: str = "raw_events"
     dlq_topic: str = "raw_events_dlq"
+    late_topic: str = Field("late_events", description="Events later than the allowed lateness.")
+    counts_topic: str = Field(
+        "pipeline_counts", description="The job's running totals: read, rejected, late."
+    )
     partitions: int = Field(4, ge=1, description="Partitions of raw_events and result topics.")
     start_timeout_s: float = 60.0
 
@@ -70,10 +74,22 @@ class FlinkSettings(_Section):
     )
     checkpoint_interval_s: float = Field(10.0, gt=0, description="Checkpoint interval.")
     watermark_bound_s: float = Field(5.0, ge=0, description="Allowed out-of-orderness.")
-    # Long enough that a CPU-starved reader is not mistaken for an idle partition
-    # (docs/pipeline.md, "Idleness"); a partition without traffic delays windows by this.
-    idle_timeout_s: float = Field(30.0, gt=0, description="Source partition idle timeout.")
-    dedup_horizon_s: float = Field(3600.0, gt=0, description="How long event_ids are remembered.")
+    allowed_lateness_s: float = Field(
+        300.0,
+        ge=0,
+        description="How late (beyond the watermark bound) an event may be and still count "
+        "in its window; later ones go to the late topic.",
+    )
+    # Off: an idle timeout trades exact windows after idleness for progress without
+    # traffic on every partition (docs/pipeline.md, "Idleness").
+    idle_timeout_s: float = Field(
+        0.0, ge=0, description="Source partition idle timeout (0 = a partition never idles)."
+    )
+    dedup_horizon_s: float = Field(
+        3600.0,
+        gt=0,
+        description="How long event_ids are remembered: a replay within it changes no row.",
+    )
     session_state_ttl_s: float = Field(86400.0, gt=0, description="State TTL of session results.")
     tuned: bool = Field(True, description="Apply the measured tuning (false = seed defaults).")
     sql_dir: Path | None = Field(

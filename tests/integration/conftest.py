@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rta.settings import Settings, settings_env
+from rta.settings import Settings, load_settings, settings_env
 from rta.stack import supervisor
 from rta.testing import settings_on_free_ports
 
@@ -21,7 +21,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """Settings of a freshly started local stack (Kafka with rta's topics)."""
+    """Settings of a freshly started local stack (Kafka with rta's topics).
+
+    RTA_TEST_STACK=running uses the stack that the RTA_* settings name instead (one
+    started by `rta stack up`), which makes iterating on one test quick.
+    """
+    if os.environ.get("RTA_TEST_STACK") == "running":
+        yield load_settings()
+        return
     settings = settings_on_free_ports(tmp_path_factory.mktemp("rta-state"), REPO / ".cache" / "jvm")
     supervisor.up(settings)
     try:

@@ -20,10 +20,9 @@ from tests.support.pipeline_io import (
     later,
     millis,
     produce_lines,
-    query_all,
     wait_until,
-    wake_partitions,
 )
+from tests.support.results import assert_results_equal
 from tests.support.timeline import next_range_start
 
 from rta.generator.chaos import Chaos
@@ -74,75 +73,23 @@ def _job_running(settings: Settings) -> bool:
         rest.close()
 
 
-def _assert_results_equal_oracle(settings: Settings, start: datetime, lines: list[bytes]) -> None:
-    expected = compute(lines)
-    lo, hi = millis(start), millis(later(start, minutes=12))
-    want_active = {k: v.active_users for k, v in expected.active_users.items()}
-    want_products = {k: (v.view_count, round(v.avg_price, 6)) for k, v in expected.products.items()}
-    want_sessions = {
-        k: (v.event_count, v.products_viewed, v.products_added_to_cart, v.purchases_made)
-        for k, v in expected.sessions.items()
-    }
-
-    def active() -> dict[int, int]:
-        rows = query_all(
-            settings,
-            "SELECT window_start, active_users FROM active_users_per_minute "
-            f"WHERE window_start BETWEEN {lo} AND {hi}",
-        )
-        return {r["window_start"]: r["active_users"] for r in rows}
-
-    def products() -> dict[tuple[int, str], tuple[int, float]]:
-        rows = query_all(
-            settings,
-            "SELECT window_start, product_id, view_count, avg_price "
-            f"FROM product_analytics_per_minute WHERE window_start BETWEEN {lo} AND {hi}",
-        )
-        return {
-            (r["window_start"], r["product_id"]): (r["view_count"], round(r["avg_price"], 6))
-            for r in rows
-        }
-
-    def sessions() -> dict[str, tuple[int, int, int, int]]:
-        rows = query_all(
-            settings,
-            "SELECT session_id, event_count, products_viewed, products_added_to_cart, "
-            f"purchases_made FROM session_analytics WHERE session_end BETWEEN {lo} AND {hi}",
-        )
-        return {
-            r["session_id"]: (
-                r["event_count"],
-                r["products_viewed"],
-                r["products_added_to_cart"],
-                r["purchases_made"],
-            )
-            for r in rows
-        }
-
-    for name, got, want in (
-        ("active users", active, want_active),
-        ("products", products, want_products),
-        ("sessions", sessions, want_sessions),
-    ):
-        try:
-            wait_until(lambda g=got, w=want: g() == w, 240, name, interval_s=2.0)
-        except AssertionError:
-            actual = got()
-            diff = {
-                k: (actual.get(k), want.get(k))
-                for k in set(actual) | set(want)
-                if actual.get(k) != want.get(k)
-            }
-            sample = list(diff.items())[:5]
-            raise AssertionError(f"{name}: {len(diff)} rows differ, e.g. {sample}") from None
+def _assert_results_equal_oracle(
+    settings: Settings, start: datetime, records: list[tuple[int, bytes]]
+) -> None:
+    f = settings.flink
+    expected = compute(
+        records,
+        bound_ms=round(f.watermark_bound_s * 1000),
+        allowed_ms=round(f.allowed_lateness_s * 1000),
+    )
+    assert_results_equal(settings, expected, millis(start), millis(later(start, minutes=12)))
 
 
 def test_taskmanager_killed_mid_stream(stack: Settings) -> None:
     start = next_range_start()
     lines = _lines(start)
     half = len(lines) // 2
-    wake_partitions(stack, later(start, minutes=-1))
-    produce_lines(stack, lines[:half])
+    records = produce_lines(stack, lines[:half])
     _wait_for_checkpoint_after(stack, int(time.time() * 1000))
 
     taskmanager = FlinkComponent(stack, find_java(stack.java_home)).processes()[1]
@@ -150,21 +97,20 @@ def test_taskmanager_killed_mid_stream(stack: Settings) -> None:
     assert proc is not None
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
-    produce_lines(stack, lines[half:])  # arrives while the job is down
+    records += produce_lines(stack, lines[half:])  # arrives while the job is down
     taskmanager.start()
 
     wait_until(lambda: _job_running(stack), 180, "the job to run again after the TM restart")
     flush_watermark(stack, later(start, minutes=14))
-    _assert_results_equal_oracle(stack, start, lines)
+    _assert_results_equal_oracle(stack, start, records)
 
 
 def test_stop_with_savepoint_and_resume(stack: Settings, stack_env: dict[str, str]) -> None:
     start = next_range_start()
     lines = _lines(start)
     half = len(lines) // 2
-    wake_partitions(stack, later(start, minutes=-1))
-    produce_lines(stack, lines[:half])
-    time.sleep(3)
+    records = produce_lines(stack, lines[:half])
+    time.sleep(3)  # some of it is read before the stop; the rest after the resume
 
     rta = [sys.executable, "-m", "rta", "pipeline"]
     stopped = subprocess.run(
@@ -174,7 +120,7 @@ def test_stop_with_savepoint_and_resume(stack: Settings, stack_env: dict[str, st
     assert "with savepoint" in stopped.stderr
     assert not _job_running(stack)
 
-    produce_lines(stack, lines[half:])
+    records += produce_lines(stack, lines[half:])
     resumed = subprocess.run(
         [*rta, "submit"], env=stack_env, capture_output=True, text=True, timeout=180
     )
@@ -183,4 +129,4 @@ def test_stop_with_savepoint_and_resume(stack: Settings, stack_env: dict[str, st
 
     wait_until(lambda: _job_running(stack), 120, "the resumed job to run")
     flush_watermark(stack, later(start, minutes=14))
-    _assert_results_equal_oracle(stack, start, lines)
+    _assert_results_equal_oracle(stack, start, records)

@@ -34,7 +34,6 @@ from tests.support.pipeline_io import (
     produce_lines,
     query_all,
     wait_until,
-    wake_partitions,
 )
 from tests.support.timeline import next_range_start
 
@@ -151,9 +150,8 @@ def test_compose_init_sets_up_remote_engines_and_the_pipeline_runs(
 
     # Events produced now come out of Pinot for their minute.
     start = next_range_start()
-    wake_partitions(stack, start - timedelta(minutes=1))
     window = start
-    users = [f"remote-{uuid.uuid4()}" for _ in range(USERS)]
+    users = [str(uuid.uuid4()) for _ in range(USERS)]
     produce_lines(
         stack, [_event(u, window + timedelta(seconds=7 * i)) for i, u in enumerate(users)]
     )

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from rta.kafka.client import make_producer, produce_waiting
+from confluent_kafka import TopicPartition
+
+from rta.kafka.client import make_consumer, make_producer, produce_waiting
 from rta.pinot.query import PinotClient, PinotQueryError
-from rta.pipeline.jobs import FlinkRest
 from rta.settings import Settings
 
 
@@ -24,15 +27,91 @@ def session_key(line: bytes) -> bytes | None:
         return None
 
 
-def produce_lines(settings: Settings, lines: Iterable[bytes]) -> int:
+def partition_of(key: bytes | None, partitions: int) -> int:
+    """The partition librdkafka's default partitioner (consistent_random: CRC-32 of the
+    key) picks; records without a key go to partition 0 here."""
+    return zlib.crc32(key) % partitions if key is not None else 0
+
+
+def produce_lines(
+    settings: Settings, lines: Iterable[bytes], *, rate: float = 0.0
+) -> list[tuple[int, bytes]]:
+    """Produce keyed by session_id, each to the partition the default partitioner would
+    pick; return (partition, record) in production order, for the oracle. `rate` > 0
+    spreads the records over time (records per second), as a live stream arrives."""
     producer = make_producer(settings)
-    n = 0
-    for line in lines:
-        produce_waiting(producer, settings.kafka.raw_topic, line, session_key(line))
-        n += 1
+    produced: list[tuple[int, bytes]] = []
+    started = time.monotonic()
+    for i, line in enumerate(lines):
+        if rate > 0:
+            delay = started + i / rate - time.monotonic()
+            if delay > 0:
+                producer.flush(delay)  # sends what is queued and paces the stream
+        key = session_key(line)
+        partition = partition_of(key, settings.kafka.partitions)
+        produce_waiting(producer, settings.kafka.raw_topic, line, key, partition=partition)
+        produced.append((partition, line))
     remaining = producer.flush(60)
     assert remaining == 0, f"{remaining} records not delivered"
-    return n
+    return produced
+
+
+def consumed_offsets(settings: Settings) -> int:
+    """Records of raw_events the pipeline's consumer group has committed (summed over
+    partitions): Flink commits on each completed checkpoint, so this shows that a run
+    was read without looking at any result."""
+    consumer = make_consumer(settings, settings.flink.consumer_group)
+    try:
+        topic = settings.kafka.raw_topic
+        parts = [TopicPartition(topic, p) for p in range(settings.kafka.partitions)]
+        committed = consumer.committed(parts, timeout=10)
+        return sum(max(tp.offset, 0) for tp in committed)
+    finally:
+        consumer.close()
+
+
+def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
+    """Each partition's end offset: where records written from now on will start."""
+    consumer = make_consumer(settings, "rta-test-offsets")
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        return {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in meta.partitions
+        }
+    finally:
+        consumer.close()
+
+
+@dataclass(frozen=True)
+class Record:
+    partition: int
+    offset: int
+    headers: dict[str, str]
+    value: dict[str, Any]
+
+
+def records_since(
+    settings: Settings, topic: str, since: dict[int, int], quiet_s: float = 3.0
+) -> list[Record]:
+    """Every record of `topic` after the offsets `since`, read until `quiet_s` pass with
+    nothing new."""
+    consumer = make_consumer(settings, f"rta-test-{uuid.uuid4()}")
+    found: list[Record] = []
+    try:
+        consumer.assign([TopicPartition(topic, p, o) for p, o in since.items()])
+        last = time.monotonic()
+        while time.monotonic() - last < quiet_s:
+            msg = consumer.poll(0.5)
+            if msg is None or msg.error():
+                continue
+            last = time.monotonic()
+            headers = {k: v.decode() for k, v in msg.headers() or []}
+            value = json.loads(msg.value()) if msg.value() else {}
+            found.append(Record(msg.partition(), msg.offset(), headers, value))
+    finally:
+        consumer.close()
+    return found
 
 
 def flush_watermark(settings: Settings, at: datetime) -> None:
@@ -90,40 +169,3 @@ def wait_until(
 def query_all(settings: Settings, sql: str) -> list[dict[str, Any]]:
     with PinotClient(settings.pinot.broker) as client:
         return client.query(sql + " LIMIT 1000000").records()
-
-
-def source_watermark_ms(settings: Settings) -> int | None:
-    """The watermark entering the operators after the source (min over source subtasks)."""
-    rest = FlinkRest(settings.flink.url)
-    try:
-        job = rest.active_job()
-        if job is None:
-            return None
-        vertex = rest.vertex_metrics(job.job_id)[1]
-        return rest.vertex_watermark(job.job_id, vertex["id"])
-    finally:
-        rest.close()
-
-
-def wake_partitions(settings: Settings, at: datetime, timeout_s: float = 120.0) -> None:
-    """Make every source split active before a burst, as a live stream keeps them.
-
-    After the idle timeout Flink leaves idle splits out of the watermark. A burst into
-    idle splits lets the first split read push the watermark past the earliest events
-    of splits read a moment later, which then count as late (docs/pipeline.md,
-    "Idleness"). One event per partition, processed before the burst, prevents that.
-    """
-    flush_watermark(settings, at)
-    target = millis(at) - int(settings.flink.watermark_bound_s * 1000) - 1
-
-    def every_split_awake() -> bool:
-        # Per split, not the combined watermark: that one ignores splits still idle.
-        rest = FlinkRest(settings.flink.url)
-        try:
-            job = rest.active_job()
-            marks = rest.split_watermarks(job.job_id) if job else {}
-        finally:
-            rest.close()
-        return len(marks) == settings.kafka.partitions and min(marks.values()) >= target
-
-    wait_until(every_split_awake, timeout_s, "every partition to read its wake-up event", 0.5)

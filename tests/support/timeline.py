@@ -8,9 +8,14 @@ previous one, in allocation order, which is also execution order.
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import UTC, datetime, timedelta
 
-_BASE = datetime(2030, 1, 1, tzinfo=UTC)
+# RTA_TEST_DAY_OFFSET moves the first range on, for runs against a stack that earlier
+# runs have fed (RTA_TEST_STACK=running).
+_BASE = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(
+    days=int(os.environ.get("RTA_TEST_DAY_OFFSET", "0"))
+)
 _counter = itertools.count()
 
 

@@ -28,7 +28,18 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(
             k.dlq_topic,
             k.partitions,
-            purpose="rejected events with the reason in the x-rta-reason header",
+            purpose="rejected records with the reason in the x-rta-reason header",
+        ),
+        TopicSpec(
+            k.late_topic,
+            k.partitions,
+            purpose="Flink: events later than the allowed lateness, keyed by session_id",
+        ),
+        TopicSpec(
+            k.counts_topic,
+            1,
+            config={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"},
+            purpose="Flink: running totals of records read, rejected by reason, late",
         ),
         # Flink's results. Keyed by the natural key so that every version of a row
         # lands in one partition, which Pinot's upsert tables require.
@@ -47,7 +58,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             k.partitions,
             # Compacted: the topic is a changelog whose latest value per session is the truth.
             config={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"},
-            purpose="Flink upsert-kafka changelog of per-session metrics, keyed by session_id",
+            purpose="Flink upsert-kafka changelog of per-session metrics, "
+            "keyed by session_id and user_id",
         ),
     ]
 

@@ -10,6 +10,7 @@ import re
 from importlib import resources
 from importlib.resources.abc import Traversable
 
+from rta.pipeline.contract import UNDECODABLE_REASON, violation_sql
 from rta.settings import Settings
 
 # Order matters: configuration, then tables, then the one statement set.
@@ -27,13 +28,23 @@ def placeholders(settings: Settings) -> dict[str, str]:
         "job_name": JOB_NAME,
         "kafka_bootstrap": k.bootstrap,
         "raw_topic": k.raw_topic,
+        "dlq_topic": k.dlq_topic,
+        "late_topic": k.late_topic,
+        "counts_topic": k.counts_topic,
+        "contract_violation": violation_sql(),
+        "undecodable_reason": UNDECODABLE_REASON,
         "group_id": f.consumer_group,
         "parallelism": str(f.parallelism),
         "checkpoint_interval": f"{_seconds(f.checkpoint_interval_s)} s",
         "watermark_bound": _seconds(f.watermark_bound_s),
+        "watermark_bound_ms": str(round(f.watermark_bound_s * 1000)),
+        "late_after_ms": str(round((f.watermark_bound_s + f.allowed_lateness_s) * 1000)),
+        "window_lateness": f"{_seconds(f.allowed_lateness_s + 1)} s",
         "idle_timeout": f"{_seconds(f.idle_timeout_s)} s",
         "dedup_horizon": f"{_seconds(f.dedup_horizon_s)} s",
         "session_state_ttl": f"{_seconds(f.session_state_ttl_s)} s",
+        # The totals must outlive any quiet period: ten years.
+        "counts_state_ttl": "3650 d",
     }
 
 

@@ -11,7 +11,19 @@ SET 'execution.checkpointing.mode' = 'EXACTLY_ONCE';
 -- Default state TTL = how long an event_id is remembered for de-duplication. The
 -- session aggregation overrides it with a STATE_TTL hint (30-pipeline.sql).
 SET 'table.exec.state.ttl' = '${dedup_horizon}';
--- A partition without traffic must not hold every window open forever.
+-- Off by default (0 s): a partition without traffic holds the windows back until it
+-- gets some, which every rta producer ensures (keys are session ids). With a timeout,
+-- a burst after idleness can push the watermark past partitions read a moment later,
+-- and the window operator drops their events (docs/pipeline.md, "Idleness").
 SET 'table.exec.source.idle-timeout' = '${idle_timeout}';
+-- Late events within the allowed lateness update their window in place. Which events
+-- count is decided before the windows (30-pipeline.sql, per partition); the window
+-- keeps its state a second longer than that, so it never drops one that counts.
+SET 'table.exec.emit.allow-lateness' = '${window_lateness}';
+SET 'table.exec.emit.late-fire.enabled' = 'true';
+SET 'table.exec.emit.late-fire.delay' = '0 s';
 -- Plan the shared de-duplication once for all three queries instead of once per query.
 SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
+-- Each result key is written by one operator in order (a window, a session, a
+-- counter), so the sink needs no upsert materializer to reorder its changes.
+SET 'table.exec.sink.upsert-materialize' = 'NONE';

@@ -17,17 +17,24 @@ CREATE TABLE raw_events (
   product_name STRING,
   product_category STRING,
   price DOUBLE,
-  quantity INT,
+  -- DOUBLE, so that the contract check sees a fraction (2.5) instead of a truncated 2.
+  quantity DOUBLE,
   total_amount DOUBLE,
   order_id STRING,
+  -- Where the record was read: the lateness rule is judged per partition, and a
+  -- dead letter names its origin.
+  src_partition INT METADATA FROM 'partition' VIRTUAL,
+  src_offset BIGINT METADATA FROM 'offset' VIRTUAL,
+  -- The event time of a record the contract accepts, NULL for any other record, so
+  -- that a rejected record (a far-future timestamp with a bad id, say) never moves
+  -- the watermark. The contract_violation placeholder is generated from the JSON
+  -- Schema (rta.pipeline.contract; `rta pipeline sql` shows it rendered).
   -- event_timestamp is RFC 3339 with any offset and 0-6 fraction digits. Flink's JSON
   -- format reads TIMESTAMP_LTZ only with 'Z', and TO_TIMESTAMP_LTZ(s, '...XXX') drops
   -- the offset, so: UNIX_TIMESTAMP applies the offset (whole seconds) and the fraction
-  -- is added back as milliseconds (truncated, never rounded). The REGEXP guard turns a
-  -- malformed timestamp into NULL instead of a silent 1970 (UNIX_TIMESTAMP's error value).
+  -- is added back as milliseconds (truncated, never rounded).
   event_ts AS CASE
-    WHEN REGEXP(event_timestamp,
-      '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$')
+    WHEN (${contract_violation}) IS NULL
     THEN TO_TIMESTAMP_LTZ(
       UNIX_TIMESTAMP(REGEXP_REPLACE(event_timestamp, '\.[0-9]+', ''), 'yyyy-MM-dd''T''HH:mm:ssXXX') * 1000
         + CAST(SUBSTR(RPAD(COALESCE(REGEXP_EXTRACT(event_timestamp, '\.([0-9]+)', 1), ''), 3, '0'), 1, 3) AS BIGINT),
@@ -44,8 +51,8 @@ CREATE TABLE raw_events (
   'scan.startup.mode' = 'group-offsets',
   'properties.auto.offset.reset' = 'earliest',
   'format' = 'json',
-  -- A malformed record is skipped, never fails the job (Pinot's raw table and the
-  -- source metrics still see it; see docs/pipeline.md).
+  -- A malformed record never fails the job: it decodes as a row of NULLs, which the
+  -- contract check rejects to the dead-letter topic (see docs/pipeline.md).
   'json.ignore-parse-errors' = 'true'
 );
 
@@ -56,16 +63,15 @@ CREATE TABLE raw_events (
 CREATE TABLE active_users_per_minute (
   window_start BIGINT,
   window_end BIGINT,
-  active_users BIGINT
+  active_users BIGINT,
+  PRIMARY KEY (window_start) NOT ENFORCED
 ) WITH (
-  'connector' = 'kafka',
+  'connector' = 'upsert-kafka',
   'topic' = 'active_users_per_minute',
   'properties.bootstrap.servers' = '${kafka_bootstrap}',
   'key.format' = 'json',
-  'key.fields' = 'window_start',
   'value.format' = 'json',
-  'value.fields-include' = 'ALL',
-  'sink.delivery-guarantee' = 'at-least-once'
+  'value.fields-include' = 'ALL'
 );
 
 CREATE TABLE product_analytics_per_minute (
@@ -75,16 +81,15 @@ CREATE TABLE product_analytics_per_minute (
   product_name STRING,
   product_category STRING,
   view_count BIGINT,
-  avg_price DOUBLE
+  avg_price DOUBLE,
+  PRIMARY KEY (window_start, product_id) NOT ENFORCED
 ) WITH (
-  'connector' = 'kafka',
+  'connector' = 'upsert-kafka',
   'topic' = 'product_analytics_per_minute',
   'properties.bootstrap.servers' = '${kafka_bootstrap}',
   'key.format' = 'json',
-  'key.fields' = 'window_start;product_id',
   'value.format' = 'json',
-  'value.fields-include' = 'ALL',
-  'sink.delivery-guarantee' = 'at-least-once'
+  'value.fields-include' = 'ALL'
 );
 
 CREATE TABLE session_analytics (
@@ -108,5 +113,85 @@ CREATE TABLE session_analytics (
   -- key for up to 1 s (and flushes on every checkpoint), so a session updated many
   -- times a second is written once instead of once per event.
   'sink.buffer-flush.max-rows' = '20000',
+  'sink.buffer-flush.interval' = '1 s'
+);
+
+-- Events later than the allowed lateness: left out of the windows (still counted in
+-- their sessions), kept here with how late they were.
+CREATE TABLE late_events (
+  event_id STRING,
+  event_timestamp STRING,
+  user_id STRING,
+  session_id STRING,
+  event_type STRING,
+  product_id STRING,
+  order_id STRING,
+  source_partition INT,
+  source_offset BIGINT,
+  -- How far behind its partition's watermark the event was.
+  behind_watermark_ms BIGINT
+) WITH (
+  'connector' = 'kafka',
+  'topic' = '${late_topic}',
+  'properties.bootstrap.servers' = '${kafka_bootstrap}',
+  'key.format' = 'raw',
+  'key.fields' = 'session_id',
+  'value.format' = 'json',
+  'value.fields-include' = 'ALL',
+  'sink.delivery-guarantee' = 'at-least-once'
+);
+
+-- Records the contract rejects, whoever wrote them: the same topic and headers as
+-- the rejects of `rta replay` and the collector. The value is the record as Flink
+-- decoded it; x-rta-source names the partition and offset of the original bytes.
+CREATE TABLE dead_letters (
+  session_id STRING,
+  event_id STRING,
+  event_timestamp STRING,
+  user_id STRING,
+  device_type STRING,
+  os STRING,
+  browser STRING,
+  location STRING,
+  event_type STRING,
+  page_url STRING,
+  referrer_url STRING,
+  time_spent DOUBLE,
+  product_id STRING,
+  product_name STRING,
+  product_category STRING,
+  price DOUBLE,
+  quantity DOUBLE,
+  total_amount DOUBLE,
+  order_id STRING,
+  headers MAP<STRING, BYTES> METADATA
+) WITH (
+  'connector' = 'kafka',
+  'topic' = '${dlq_topic}',
+  'properties.bootstrap.servers' = '${kafka_bootstrap}',
+  'key.format' = 'raw',
+  'key.fields' = 'session_id',
+  'value.format' = 'json',
+  'value.fields-include' = 'ALL',
+  'sink.delivery-guarantee' = 'at-least-once'
+);
+
+-- What happened to every record read, as running totals kept in Flink's state (so
+-- they survive restarts and count each record once): rejected per reason, valid,
+-- then of the valid ones after de-duplication, on time or late. `rta pipeline
+-- status` reads the newest value per key from this compacted topic.
+CREATE TABLE pipeline_counts (
+  outcome STRING,
+  reason STRING,
+  records BIGINT,
+  PRIMARY KEY (outcome, reason) NOT ENFORCED
+) WITH (
+  'connector' = 'upsert-kafka',
+  'topic' = '${counts_topic}',
+  'properties.bootstrap.servers' = '${kafka_bootstrap}',
+  'key.format' = 'json',
+  'value.format' = 'json',
+  'value.fields-include' = 'ALL',
+  'sink.buffer-flush.max-rows' = '1000',
   'sink.buffer-flush.interval' = '1 s'
 );

@@ -1,0 +1,172 @@
+"""The event contract as Flink SQL, generated from its JSON Schema.
+
+The Pydantic models in `rta.events` are the one definition of a valid event. The
+pipeline must leave out exactly the records those models reject, whichever producer
+wrote them, so its filter is not written by hand: `violation_sql()` walks the JSON
+Schema (`rta schema`) and renders one SQL CASE expression that yields NULL for a
+valid record and `field: why` for the first rule it breaks.
+
+What the SQL sees is what Flink's JSON format decoded. Two things it cannot see, and
+the contract therefore does not forbid: a JSON null in a field of another event type
+(it decodes like an absent field) and names that are not seed fields at all (the
+format skips them). One thing it cannot see that the contract does forbid: the JSON
+type of a value, because the format coerces ("9.99" decodes as 9.99, 42 as "42");
+rta's own producers reject those (docs/pipeline.md, "One contract").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rta.events import event_json_schema
+
+__all__ = ["UNDECODABLE_REASON", "FieldRule", "contract_rules", "violation_sql"]
+
+# The reason for records that are not JSON at all (the pipeline sees them as gaps).
+UNDECODABLE_REASON = "event: not valid JSON"
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    name: str
+    json_type: str  # "string", "number" or "integer"
+    min_length: int | None = None
+    minimum: float | None = None
+    pattern: str | None = None
+    format: str | None = None
+
+    @property
+    def sql_type(self) -> str:
+        # Integers are read as DOUBLE so that a fraction (2.5) is seen, not truncated.
+        return "STRING" if self.json_type == "string" else "DOUBLE"
+
+
+@dataclass(frozen=True)
+class ContractRules:
+    event_types: tuple[str, ...]
+    base: tuple[FieldRule, ...]
+    specific: dict[str, tuple[FieldRule, ...]]  # event type -> its own required fields
+
+    @property
+    def all_fields(self) -> tuple[FieldRule, ...]:
+        seen: dict[str, FieldRule] = {f.name: f for f in self.base}
+        for rules in self.specific.values():
+            for rule in rules:
+                seen.setdefault(rule.name, rule)
+        return tuple(seen.values())
+
+    def foreign(self, event_type: str) -> tuple[str, ...]:
+        own = {f.name for f in self.specific[event_type]}
+        return tuple(f.name for f in self.all_fields[len(self.base) :] if f.name not in own)
+
+
+def _rule(name: str, prop: dict[str, Any]) -> FieldRule:
+    json_type = prop.get("type")
+    if json_type not in ("string", "number", "integer"):
+        raise ValueError(f"contract field {name}: type {json_type!r} has no SQL rule")
+    return FieldRule(
+        name,
+        json_type,
+        min_length=prop.get("minLength"),
+        minimum=prop.get("minimum"),
+        pattern=prop.get("pattern"),
+        format=prop.get("format"),
+    )
+
+
+def contract_rules(schema: dict[str, Any] | None = None) -> ContractRules:
+    """The rules of the event union's JSON Schema, base fields first."""
+    schema = schema or event_json_schema()
+    mapping = schema["discriminator"]["mapping"]
+    tag = schema["discriminator"]["propertyName"]
+    defs = {etype: schema["$defs"][ref.rsplit("/", 1)[1]] for etype, ref in mapping.items()}
+    required = {etype: [n for n in d["required"] if n != tag] for etype, d in defs.items()}
+    # Base fields: required by every event type, in the schema's own order.
+    first = next(iter(required.values()))
+    base_names = [n for n in first if all(n in r for r in required.values())]
+    any_def = next(iter(defs.values()))
+    base = tuple(_rule(n, any_def["properties"][n]) for n in base_names)
+    specific = {
+        etype: tuple(_rule(n, defs[etype]["properties"][n]) for n in names if n not in base_names)
+        for etype, names in required.items()
+    }
+    return ContractRules(tuple(mapping), base, specific)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _java_pattern(pattern: str) -> str:
+    # Java's '$' also matches before a final line break ("uuid\n"); '\z' does not.
+    return pattern[:-1] + r"\z" if pattern.endswith("$") else pattern
+
+
+def _calendar_ok(col: str) -> str:
+    """The day exists in its month (the pattern allows 31 everywhere) and the year is not 0."""
+    year = f"CAST(SUBSTR({col}, 1, 4) AS INT)"
+    leap = f"(MOD({year}, 4) = 0 AND (MOD({year}, 100) <> 0 OR MOD({year}, 400) = 0))"
+    days = (
+        f"CASE SUBSTR({col}, 6, 2) WHEN '02' THEN CASE WHEN {leap} THEN 29 ELSE 28 END "
+        "WHEN '04' THEN 30 WHEN '06' THEN 30 WHEN '09' THEN 30 WHEN '11' THEN 30 ELSE 31 END"
+    )
+    return f"SUBSTR({col}, 1, 4) <> '0000' AND CAST(SUBSTR({col}, 9, 2) AS INT) <= {days}"
+
+
+_FORMAT_WORDS = {
+    "uuid": "must be a UUID in canonical lowercase form",
+    "date-time": "must be an RFC 3339 timestamp with an offset",
+}
+
+
+def _checks(rule: FieldRule) -> list[tuple[str, str]]:
+    """(condition that breaks the rule, reason) pairs, in the order they are tried."""
+    col = rule.name
+    missing = "is missing" if rule.json_type == "string" else "is missing or not a number"
+    checks = [(f"{col} IS NULL", f"{col}: {missing}")]
+    if rule.min_length:
+        checks.append((f"CHAR_LENGTH({col}) < {rule.min_length}", f"{col}: must not be empty"))
+    if rule.pattern:
+        words = _FORMAT_WORDS.get(rule.format or "", f"must match {rule.pattern}")
+        checks.append(
+            (f"NOT REGEXP({col}, {_quote(_java_pattern(rule.pattern))})", f"{col}: {words}")
+        )
+    if rule.format == "date-time":
+        checks.append((f"NOT ({_calendar_ok(col)})", f"{col}: not a valid calendar date"))
+    if rule.minimum is not None:
+        checks.append((f"{col} < {rule.minimum:g}", f"{col}: must be >= {rule.minimum:g}"))
+    if rule.json_type == "integer":
+        checks.append((f"{col} <> FLOOR({col})", f"{col}: must be a whole number"))
+    return checks
+
+
+def violation_sql(rules: ContractRules | None = None, indent: str = "    ") -> str:
+    """A SQL CASE: NULL for a record the contract accepts, else 'field: why'."""
+    rules = rules or contract_rules()
+    base_names = [f.name for f in rules.base]
+    types = ", ".join(_quote(t) for t in rules.event_types)
+    whens: list[tuple[str, str]] = [
+        # An undecodable record reaches SQL as a row of NULLs.
+        (
+            " AND ".join(f"{n} IS NULL" for n in [*base_names, "event_type"]),
+            "event: not a JSON object with event fields",
+        ),
+        ("event_type IS NULL", "event_type: is missing"),
+        (
+            f"event_type NOT IN ({types})",
+            f"event_type: must be one of {', '.join(rules.event_types)}",
+        ),
+    ]
+    for rule in rules.base:
+        whens += _checks(rule)
+    for etype in rules.event_types:
+        is_type = f"event_type = {_quote(etype)}"
+        for rule in rules.specific[etype]:
+            whens += [(f"{is_type} AND {cond}", why) for cond, why in _checks(rule)]
+        for name in rules.foreign(etype):
+            whens.append(
+                (f"{is_type} AND {name} IS NOT NULL", f"{name}: is not a field of {etype}")
+            )
+    lines = [f"{indent}WHEN {cond} THEN {_quote(why)}" for cond, why in whens]
+    return "CASE\n" + "\n".join(lines) + f"\n{indent[:-2]}END"
