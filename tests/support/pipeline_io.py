@@ -44,9 +44,10 @@ def produce_lines(
     started = time.monotonic()
     for i, line in enumerate(lines):
         if rate > 0:
+            producer.poll(0)
             delay = started + i / rate - time.monotonic()
             if delay > 0:
-                producer.flush(delay)  # sends what is queued and paces the stream
+                time.sleep(delay)
         key = session_key(line)
         partition = partition_of(key, settings.kafka.partitions)
         produce_waiting(producer, settings.kafka.raw_topic, line, key, partition=partition)
