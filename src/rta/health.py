@@ -1,7 +1,8 @@
 """The pipeline's own health, gathered from each engine: is data flowing end to end?
 
 - Kafka: events in `raw_events` (sum of end minus start offsets over its partitions).
-- Flink: the pipeline job's state and the records/s its source emits.
+- Flink: the pipeline job's state, the records/s its source emits, and what it did
+  with its input (read, rejected by reason, late, passed on: the job's own totals).
 - Pinot: rows in each table and the age of its newest row.
 
 Every probe is independent and never raises: an engine that does not answer gives
@@ -14,8 +15,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rta.settings import Settings
+
+if TYPE_CHECKING:
+    from rta.pipeline.counts import PipelineCounts
 
 __all__ = [
     "PINOT_TIME_COLUMNS",
@@ -52,7 +57,7 @@ class FlinkHealth:
     job_id: str | None
     state: str | None  # None: no pipeline job on the cluster
     records_per_s: float | None = None
-    records_in: int | None = None
+    counts: PipelineCounts | None = None
     last_checkpoint_age_s: float | None = None
     error: str | None = None
 
@@ -131,19 +136,28 @@ def flink_health(settings: Settings, timeout_s: float = 5.0) -> FlinkHealth:
             return FlinkHealth(job.job_id, job.state)
         vertices = rest.vertex_metrics(job.job_id)
         rate: float | None = None
-        records_in: int | None = None
         if vertices:
-            source = vertices[0]
-            records_in = int(source.get("metrics", {}).get("read-records", 0))
-            rate = rest.records_out_per_second(job.job_id, source["id"])
+            rate = rest.records_out_per_second(job.job_id, vertices[0]["id"])
         latest = (rest.checkpoints(job.job_id).get("latest") or {}).get("completed") or {}
         ts = latest.get("latest_ack_timestamp")
         age = time.time() - ts / 1000 if ts else None
-        return FlinkHealth(job.job_id, job.state, rate, records_in, age)
+        return FlinkHealth(job.job_id, job.state, rate, _counts(settings, timeout_s), age)
     except (FlinkRestError, KeyError, ValueError) as exc:
         return FlinkHealth(None, None, error=_short(exc))
     finally:
         rest.close()
+
+
+def _counts(settings: Settings, timeout_s: float) -> PipelineCounts | None:
+    """The job's totals from Kafka; None when they cannot be read (shown as unknown)."""
+    from confluent_kafka import KafkaException
+
+    from rta.pipeline.counts import read_counts
+
+    try:
+        return read_counts(settings, timeout_s)
+    except KafkaException:
+        return None
 
 
 def pinot_health(

@@ -23,6 +23,7 @@ from rta.commands import status as status_cmd
 from rta.commands.config import rows
 from rta.commands.logs import follow, select
 from rta.health import FlinkHealth, Health, KafkaHealth, PinotTableHealth, newest_age
+from rta.pipeline.counts import PipelineCounts
 from rta.settings import Settings
 from rta.stack import StackError, StartupError, supervisor
 from rta.stack.component import Component
@@ -250,7 +251,13 @@ def _report(ok: bool) -> status_cmd.StatusReport:
     ]
     health = Health(
         KafkaHealth("raw_events", 12345, 4),
-        FlinkHealth("abc", "RUNNING", 987.0, 12000, 4.0),
+        FlinkHealth(
+            "abc",
+            "RUNNING",
+            987.0,
+            PipelineCounts(valid=12003, on_time=11990, late=7, rejected={"price: must be >= 0": 2}),
+            4.0,
+        ),
         [
             PinotTableHealth("raw_events", 12000, 2.0),
             PinotTableHealth("active_users_per_minute", 3, 70.0),
@@ -267,6 +274,8 @@ def test_status_table_and_exit_code(monkeypatch: pytest.MonkeyPatch, ok: bool) -
     out = result.output
     assert "12,345 events in 4 partitions" in out
     assert "987 records/s" in out and "RUNNING" in out
+    # The job's own totals, not Flink's per-vertex metrics (a source reads "0 records in").
+    assert "12,005 read, 2 rejected, 6 duplicates, 7 late, 11,997 passed on" in out
     assert "3 rows, newest 70 s ago" in out
     assert ("1,700 MB" if ok else "900 MB") in out  # the total resident memory
 
@@ -277,6 +286,7 @@ def test_status_json(monkeypatch: pytest.MonkeyPatch) -> None:
     data = json.loads(result.stdout)
     assert data["ok"] is True and data["total_rss_mb"] == 1700.0
     assert data["health"]["pinot"][1]["rows"] == 3
+    assert data["health"]["flink"]["counts"]["late"] == 7
 
 
 def test_newest_age() -> None:

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from confluent_kafka import KafkaException
 from rich.console import Console
 from rich.table import Table
 
+from rta.pipeline.counts import read_counts
 from rta.pipeline.gateway import GatewayError
 from rta.pipeline.jobs import FlinkRest, FlinkRestError
 from rta.pipeline.script import render
@@ -65,7 +67,6 @@ def status(ctx: typer.Context) -> None:
             raise typer.Exit(3)
         job = jobs[0]
         detail = rest.job(job.job_id)
-        quality = rest.input_quality(job.job_id) if job.active else None
     except FlinkRestError as exc:
         err.print(f"[red]rta pipeline status: {exc}[/red]", highlight=False)
         raise typer.Exit(1) from None
@@ -82,13 +83,29 @@ def status(ctx: typer.Context) -> None:
             str(m.get("write-records", 0)),
         )
     Console().print(table)
-    if quality is not None:
-        Console().print(
-            f"input: {quality.consumed} records read, {quality.skipped} skipped (not JSON or "
-            f"breaking the contract), {quality.valid} events passed on"
-        )
+    _print_counts(settings)
     if not job.active:
         raise typer.Exit(3)
+
+
+def _print_counts(settings: Settings) -> None:
+    """What the job did with its input: its own totals, kept in its checkpointed state."""
+    try:
+        c = read_counts(settings)
+    except KafkaException as exc:
+        err.print(f"[yellow]input totals unavailable: {exc}[/yellow]", highlight=False)
+        return
+    Console().print(
+        f"input: {c.read:,} records read; {c.rejected_total:,} rejected "
+        f"(dead letters in {settings.kafka.dlq_topic}); {c.duplicates:,} duplicates; "
+        f"{c.late:,} later than the allowed lateness (in {settings.kafka.late_topic}); "
+        f"{c.on_time:,} counted in windows; {c.passed_on:,} counted in sessions"
+    )
+    if c.rejected:
+        table = Table("rejected because", "records")
+        for reason, n in sorted(c.rejected.items(), key=lambda item: -item[1]):
+            table.add_row(reason, f"{n:,}")
+        Console().print(table)
 
 
 @app.command("cancel")

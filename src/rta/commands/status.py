@@ -109,8 +109,12 @@ def table(report: StatusReport) -> Table:
         bits = [f"job {f.job_id}"]
         if f.records_per_s is not None:
             bits.append(f"{f.records_per_s:,.0f} records/s")
-        if f.records_in is not None:
-            bits.append(f"{f.records_in:,} read")
+        if f.counts is not None:
+            c = f.counts
+            bits.append(
+                f"{c.read:,} read, {c.rejected_total:,} rejected, {c.duplicates:,} duplicates, "
+                f"{c.late:,} late, {c.passed_on:,} passed on"
+            )
         if f.last_checkpoint_age_s is not None:
             bits.append(f"checkpoint {_age(f.last_checkpoint_age_s)}")
         detail = ", ".join(bits)

@@ -20,19 +20,6 @@ class FlinkRestError(Exception):
 
 
 _SPLIT_WATERMARK = re.compile(r"^\d+\.Source__[^.]+\.split\.([^.]+)\.watermark\.currentWatermark$")
-_SOURCE_COUNTER = re.compile(r"^\d+\.Source__[^.]+\.numRecordsIn$")
-
-
-@dataclass(frozen=True)
-class InputQuality:
-    consumed: int  # records read from Kafka
-    valid: int  # of those, events that passed JSON decoding and the contract filter
-
-    @property
-    def skipped(self) -> int:
-        """Records that were not JSON or broke the contract (the JSON format turns an
-        undecodable record into an all-NULL row, which the contract filter drops)."""
-        return self.consumed - self.valid
 
 
 @dataclass(frozen=True)
@@ -119,30 +106,6 @@ class FlinkRest:
         values = [int(w["value"]) for w in wms if w["value"].lstrip("-").isdigit()]
         low = min(values) if values else None
         return low if low is not None and low > -(2**62) else None
-
-    def input_quality(self, job_id: str) -> InputQuality:
-        """Records the source consumed and passed on, summed over its subtasks.
-
-        Flink has no counter of skipped records, but the source operator counts what it
-        read (numRecordsIn), and the source vertex's output after the contract filter
-        is its write-records.
-        """
-        vertex = self.vertex_metrics(job_id)[0]
-        names = [
-            m["id"]
-            for m in self._call("GET", f"/jobs/{job_id}/vertices/{vertex['id']}/metrics")
-            if _SOURCE_COUNTER.match(m["id"])
-        ]
-        consumed = 0
-        if names:
-            values = self._call(
-                "GET",
-                f"/jobs/{job_id}/vertices/{vertex['id']}/metrics?get={','.join(names)}",
-            )
-            for m in values:
-                consumed += int(float(m["value"]))
-        valid = int(vertex.get("metrics", {}).get("write-records", 0))
-        return InputQuality(consumed, valid)
 
     def split_watermarks(self, job_id: str) -> dict[str, int]:
         """The source's per-partition watermarks (Kafka split name -> epoch ms)."""
