@@ -33,6 +33,10 @@ class KafkaSettings(_Section):
     heap: str = Field("1g", description="JVM heap of the local broker (-Xmx).")
     raw_topic: str = "raw_events"
     dlq_topic: str = "raw_events_dlq"
+    accepted_topic: str = Field(
+        "accepted_events",
+        description="Every event the contract accepts, once (Flink writes it, Pinot reads it).",
+    )
     late_topic: str = Field("late_events", description="Events later than the allowed lateness.")
     counts_topic: str = Field(
         "pipeline_counts", description="The job's running totals: read, rejected, late."

@@ -109,20 +109,21 @@ def ingested_session(stack: Settings, producer: Producer, pinot: PinotClient) ->
     """One session's events, each sent 1-3 times, with every offset form; waited for."""
     session_id = str(uuid.uuid4())
     events = [raw_event(session_id, ts) for ts in TIMESTAMPS]
-    events.append(
-        raw_event(
-            session_id,
-            "2026-11-25T10:01:00.250+02:00",
-            event_type="purchase",
-            product_id="p-it-1",
-            product_name="Lamp",
-            product_category="home",
-            price=19.5,
-            quantity=2,
-            total_amount=39.0,
-            order_id="o-it-1",
-        )
+    purchase = raw_event(
+        session_id,
+        "2026-11-25T10:01:00.250+02:00",
+        event_type="purchase",
+        product_id="p-it-1",
+        product_name="Lamp",
+        product_category="home",
+        price=19.5,
+        quantity=2,
+        total_amount=39.0,
+        order_id="o-it-1",
     )
+    for page_field in ("page_url", "referrer_url", "time_spent"):  # not a purchase's fields
+        del purchase[page_field]
+    events.append(purchase)
     for i, event in enumerate(events):
         for _ in range(1 + i % 3):  # duplicates, as a retrying producer would send them
             producer.produce(stack.kafka.raw_topic, key=session_id, value=json.dumps(event))

@@ -38,7 +38,7 @@ UPSERT_TABLES = {
 def settings(tmp_path: Any) -> Settings:
     return Settings(
         state_dir=tmp_path,
-        kafka=KafkaSettings(port=19999, raw_topic="raw_events_x"),
+        kafka=KafkaSettings(port=19999, accepted_topic="accepted_x"),
         pinot=PinotSettings(kafka_bootstrap="kafka.internal:29092", flush_rows=1234, replicas=2),
     )
 
@@ -82,11 +82,11 @@ def test_rendered_json_has_every_placeholder_filled(
         assert streams["realtime.segment.flush.threshold.rows"] == "1234"
         assert streams["realtime.segment.flush.threshold.time"] == "1h"
         assert d.table["segmentsConfig"]["replicasPerPartition"] == "2"
-    assert defs["raw_events"].topic == "raw_events_x"
+    assert defs["raw_events"].topic == "accepted_x"
     assert defs["session_analytics"].topic == "session_analytics"
     assert (
         defs["raw_events"].table["tableIndexConfig"]["streamConfigs"]["stream.kafka.topic.name"]
-        == "raw_events_x"
+        == "accepted_x"
     )
 
 
@@ -256,7 +256,7 @@ class FakeController:
 
 def _apply(settings: Settings, fake: FakeController) -> list[str]:
     admin = PinotAdmin("http://pinot:9000", transport=httpx.MockTransport(fake))
-    topics = {"raw_events_x", *(t for t in TABLES if t != "raw_events")}
+    topics = {"accepted_x", *(t for t in TABLES if t != "raw_events")}
     return apply_tables(settings, admin=admin, existing_topics=topics)
 
 
@@ -293,7 +293,7 @@ def test_a_refused_schema_change_is_reported_with_pinots_reason(settings: Settin
 
 def test_tables_wait_for_their_topics(settings: Settings) -> None:
     admin = PinotAdmin("http://pinot:9000", transport=httpx.MockTransport(FakeController()))
-    with pytest.raises(PinotAdminError, match="raw_events_x, session_analytics do not exist"):
+    with pytest.raises(PinotAdminError, match="accepted_x, session_analytics do not exist"):
         apply_tables(
             settings,
             admin=admin,

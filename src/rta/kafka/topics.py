@@ -31,6 +31,12 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             purpose="rejected records with the reason in the x-rta-reason header",
         ),
         TopicSpec(
+            k.accepted_topic,
+            k.partitions,
+            purpose="Flink: every event the contract accepts, once, keyed by session_id "
+            "(Pinot's raw_events table reads it)",
+        ),
+        TopicSpec(
             k.late_topic,
             k.partitions,
             purpose="Flink: events later than the allowed lateness, keyed by session_id",

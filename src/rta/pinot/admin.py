@@ -79,7 +79,9 @@ class TableDef:
 def table_topics(settings: Settings) -> dict[str, str]:
     """The Kafka topic each table consumes (result topics as declared in rta.kafka.topics)."""
     return {
-        "raw_events": settings.kafka.raw_topic,
+        # Not raw_events itself: the job's accepted events, so that the table holds
+        # exactly what the contract accepts, once (docs/pipeline.md, "One contract").
+        "raw_events": settings.kafka.accepted_topic,
         "active_users_per_minute": "active_users_per_minute",
         "product_analytics_per_minute": "product_analytics_per_minute",
         "session_analytics": "session_analytics",

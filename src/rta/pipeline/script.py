@@ -30,6 +30,7 @@ def placeholders(settings: Settings) -> dict[str, str]:
         "raw_topic": k.raw_topic,
         "dlq_topic": k.dlq_topic,
         "late_topic": k.late_topic,
+        "accepted_topic": k.accepted_topic,
         "counts_topic": k.counts_topic,
         "contract_violation": violation_sql(),
         "undecodable_reason": UNDECODABLE_REASON,

@@ -116,6 +116,40 @@ CREATE TABLE session_analytics (
   'sink.buffer-flush.interval' = '1 s'
 );
 
+-- Every event the contract accepts, once: the input of Pinot's raw_events table.
+CREATE TABLE accepted_events (
+  session_id STRING,
+  event_id STRING,
+  event_timestamp STRING,
+  user_id STRING,
+  device_type STRING,
+  os STRING,
+  browser STRING,
+  location STRING,
+  event_type STRING,
+  page_url STRING,
+  referrer_url STRING,
+  time_spent DOUBLE,
+  product_id STRING,
+  product_name STRING,
+  product_category STRING,
+  price DOUBLE,
+  quantity INT,
+  total_amount DOUBLE,
+  order_id STRING
+) WITH (
+  'connector' = 'kafka',
+  'topic' = '${accepted_topic}',
+  'properties.bootstrap.servers' = '${kafka_bootstrap}',
+  'key.format' = 'raw',
+  'key.fields' = 'session_id',
+  'value.format' = 'json',
+  -- Fields of other event types stay out of the record instead of being null.
+  'value.json.encode.ignore-null-fields' = 'true',
+  'value.fields-include' = 'ALL',
+  'sink.delivery-guarantee' = 'at-least-once'
+);
+
 -- Events later than the allowed lateness: left out of the windows (still counted in
 -- their sessions), kept here with how late they were.
 CREATE TABLE late_events (

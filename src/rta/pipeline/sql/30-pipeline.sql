@@ -19,9 +19,10 @@ SELECT *,
        MAX(event_ms) OVER w AS high_ms,
        src_offset - LAG(src_offset, 1) OVER w - 1 AS undecoded_before
 FROM (
-  SELECT event_id, event_timestamp, user_id, session_id, event_type, product_id,
-         product_name, product_category, price, order_id, event_ts, src_partition,
-         src_offset, proc_time, reject_reason,
+  SELECT event_id, event_timestamp, user_id, session_id, device_type, os, browser,
+         location, event_type, page_url, referrer_url, time_spent, product_id,
+         product_name, product_category, price, quantity, total_amount, order_id,
+         event_ts, src_partition, src_offset, proc_time, reject_reason,
          EXTRACT(EPOCH FROM event_ts) * 1000 + EXTRACT(MILLISECOND FROM event_ts) AS event_ms
   FROM checked
 )
@@ -86,6 +87,14 @@ SELECT /*+ STATE_TTL('e' = '${session_state_ttl}') */
        MAX(event_ms)
 FROM events AS e
 GROUP BY session_id, user_id;
+
+-- Every accepted event once, late ones included: what Pinot's raw_events table
+-- holds, so that no table shows a record the contract rejects.
+INSERT INTO accepted_events
+SELECT session_id, event_id, event_timestamp, user_id, device_type, os, browser, location,
+       event_type, page_url, referrer_url, time_spent, product_id, product_name,
+       product_category, price, CAST(quantity AS INT), total_amount, order_id
+FROM events;
 
 INSERT INTO late_events
 SELECT event_id, event_timestamp, user_id, session_id, event_type, product_id, order_id,
