@@ -83,8 +83,18 @@ def fill(settings: Settings, pinot: PinotClient, rows: int, timeout_s: float) ->
     speedup = 3600.0 * settings.generator.rate / rows
     log(f"producing {rows:,} events stamped from {start} over one hour")
     t0 = time.monotonic()
+    # Straight into the topic Pinot's raw_events reads (the job's accepted events):
+    # this bench measures Pinot, with no Flink job in between.
     summary = generate(
-        settings, GenerateOptions(count=rows, rate=0, seed=3, start=start, speedup=speedup)
+        settings,
+        GenerateOptions(
+            count=rows,
+            rate=0,
+            seed=3,
+            start=start,
+            speedup=speedup,
+            topic=settings.kafka.accepted_topic,
+        ),
     )
     if summary.error:
         sys.exit(f"bench: {summary.error}")
