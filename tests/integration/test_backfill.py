@@ -21,6 +21,7 @@ from tests.support.pipeline_io import later, millis
 from tests.support.results import (
     active_users,
     assert_eventually_equal,
+    expect,
     expected_active,
     expected_products,
     expected_sessions,
@@ -86,11 +87,8 @@ def test_replaying_a_historical_file_gives_the_oracle_rows(
 
     n = stack.kafka.partitions
     records = [(_partition(line, n), line) for line in sink.lines]
-    f = stack.flink
-    bound_ms = round(f.watermark_bound_s * 1000)
-    expected = oracle.compute(
-        records, bound_ms=bound_ms, allowed_ms=round(f.allowed_lateness_s * 1000)
-    )
+    bound_ms = round(stack.flink.watermark_bound_s * 1000)
+    expected = expect(stack, records)
     assert expected.late_events == 0
     # The windows that the replayed events close by themselves: ending at or before the
     # lowest partition watermark the file reaches.

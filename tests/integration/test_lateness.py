@@ -16,7 +16,6 @@ import zlib
 from datetime import datetime, timedelta
 
 import pytest
-from tests.support import oracle
 from tests.support.pipeline_io import (
     end_offsets,
     flush_watermark,
@@ -26,7 +25,7 @@ from tests.support.pipeline_io import (
     records_since,
     wait_until,
 )
-from tests.support.results import assert_results_equal
+from tests.support.results import assert_results_equal, expect
 from tests.support.timeline import next_range_start
 
 from rta.pipeline.counts import read_counts
@@ -110,11 +109,7 @@ def test_late_events_give_the_same_rows_live_or_in_a_burst(stack: Settings, arri
     flush_watermark(stack, later(start, seconds=STREAM_S + 120))
 
     f = stack.flink
-    expected = oracle.compute(
-        records,
-        bound_ms=round(f.watermark_bound_s * 1000),
-        allowed_ms=round(f.allowed_lateness_s * 1000),
-    )
+    expected = expect(stack, records)
     partitions = stack.kafka.partitions
     assert expected.late_events == 2 * partitions, "two late events per partition"
     assert_results_equal(stack, expected, millis(start), millis(later(start, minutes=8)))

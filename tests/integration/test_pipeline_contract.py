@@ -8,12 +8,10 @@ to break the contract, written straight into raw_events as a foreign producer wo
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
 
 import pytest
-from tests.support import oracle
-from tests.support.corpus import build
+from tests.support.corpus import build, event
 from tests.support.pipeline_io import (
     end_offsets,
     flush_watermark,
@@ -23,7 +21,7 @@ from tests.support.pipeline_io import (
     records_since,
     wait_until,
 )
-from tests.support.results import assert_results_equal
+from tests.support.results import assert_results_equal, expect
 from tests.support.timeline import next_range_start
 
 from rta.pipeline.counts import read_counts
@@ -51,12 +49,7 @@ def test_the_job_rejects_exactly_what_the_contract_rejects(stack: Settings) -> N
 
     records = produce_lines(stack, [c.record for c in cases])
     flush_watermark(stack, later(start, minutes=4))
-    f = stack.flink
-    expected = oracle.compute(
-        records,
-        bound_ms=round(f.watermark_bound_s * 1000),
-        allowed_ms=round(f.allowed_lateness_s * 1000),
-    )
+    expected = expect(stack, records)
     want_rejected = Counter(c.field for c in cases if c.field is not None)
     assert expected.rejected == dict(want_rejected)
 
@@ -84,22 +77,7 @@ def test_the_job_rejects_exactly_what_the_contract_rejects(stack: Settings) -> N
 
 def test_the_dead_letter_names_reason_and_origin(stack: Settings) -> None:
     start = next_range_start()
-    bad = json.dumps(
-        {
-            "event_id": "not-a-uuid",
-            "event_timestamp": start.isoformat().replace("+00:00", "Z"),
-            "user_id": str(uuid.uuid4()),
-            "session_id": str(uuid.uuid4()),
-            "device_type": "mobile",
-            "os": "iOS",
-            "browser": "Safari",
-            "location": "Lyon",
-            "event_type": "page_view",
-            "page_url": "/",
-            "referrer_url": "",
-            "time_spent": 1.0,
-        }
-    ).encode()
+    bad = json.dumps(event("page_view", start, event_id="not-a-uuid")).encode()
     dlq_before = end_offsets(stack, stack.kafka.dlq_topic)
     [(partition, _)] = produce_lines(stack, [bad])
     letters: list[dict[str, str]] = []

@@ -19,12 +19,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from tests.support.oracle import Expected, compute
+from tests.support.oracle import Expected
 from tests.support.pipeline_io import flush_watermark, later, millis, produce_lines, wait_until
 from tests.support.results import (
     active_users,
     assert_eventually_equal,
     assert_results_equal,
+    expect,
     expected_active,
     products,
     raw_count,
@@ -207,12 +208,7 @@ def _feed(stack: Settings) -> Run:
     before = read_counts(stack)
     records = produce_lines(stack, lines)
     flush_watermark(stack, later(end, minutes=2))
-    f = stack.flink
-    expected = compute(
-        records,
-        bound_ms=round(f.watermark_bound_s * 1000),
-        allowed_ms=round(f.allowed_lateness_s * 1000),
-    )
+    expected = expect(stack, records)
     return Run(start, end, records, expected, before)
 
 

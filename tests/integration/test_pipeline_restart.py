@@ -14,7 +14,6 @@ import time
 from datetime import datetime
 
 import pytest
-from tests.support.oracle import compute
 from tests.support.pipeline_io import (
     flush_watermark,
     later,
@@ -22,7 +21,7 @@ from tests.support.pipeline_io import (
     produce_lines,
     wait_until,
 )
-from tests.support.results import assert_results_equal
+from tests.support.results import assert_results_equal, expect
 from tests.support.timeline import next_range_start
 
 from rta.generator.chaos import Chaos
@@ -76,12 +75,7 @@ def _job_running(settings: Settings) -> bool:
 def _assert_results_equal_oracle(
     settings: Settings, start: datetime, records: list[tuple[int, bytes]]
 ) -> None:
-    f = settings.flink
-    expected = compute(
-        records,
-        bound_ms=round(f.watermark_bound_s * 1000),
-        allowed_ms=round(f.allowed_lateness_s * 1000),
-    )
+    expected = expect(settings, records)
     assert_results_equal(settings, expected, millis(start), millis(later(start, minutes=12)))
 
 

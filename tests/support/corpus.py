@@ -40,11 +40,13 @@ _TYPE_FIELDS: dict[str, dict[str, Any]] = {
         "order_id": "O-1",
     },
 }
+DROP = object()  # as a change: remove the field
 _BASE = ("event_id", "event_timestamp", "user_id", "session_id")
 _TEXT = ("device_type", "os", "browser", "location")
 
 
-def _event(etype: str, at: datetime, **changes: Any) -> dict[str, Any]:
+def event(etype: str, at: datetime, **changes: Any) -> dict[str, Any]:
+    """A valid event of `etype` at `at`, with `changes` applied (DROP removes a field)."""
     event: dict[str, Any] = {
         "event_id": str(uuid.uuid4()),
         "event_timestamp": at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -58,14 +60,11 @@ def _event(etype: str, at: datetime, **changes: Any) -> dict[str, Any]:
         **_TYPE_FIELDS[etype],
     }
     for key, value in changes.items():
-        if value is _DROP:
+        if value is DROP:
             event.pop(key, None)
         else:
             event[key] = value
     return event
-
-
-_DROP = object()
 
 
 def build(start: datetime) -> list[Case]:
@@ -77,7 +76,7 @@ def build(start: datetime) -> list[Case]:
         return start + timedelta(milliseconds=37 * next(tick))
 
     def add(name: str, field: str | None, etype: str = "page_view", **changes: Any) -> None:
-        cases.append(Case(name, json.dumps(_event(etype, at(), **changes)).encode(), field))
+        cases.append(Case(name, json.dumps(event(etype, at(), **changes)).encode(), field))
 
     def raw(name: str, record: bytes, field: str) -> None:
         cases.append(Case(name, record, field))
@@ -105,14 +104,14 @@ def build(start: datetime) -> list[Case]:
     raw("object of other things", b'{"hello": "world"}', "event")
 
     # event_type.
-    add("event_type missing", "event_type", event_type=_DROP)
+    add("event_type missing", "event_type", event_type=DROP)
     add("event_type unknown", "event_type", event_type="checkout")
     add("event_type wrong case", "event_type", event_type="Page_View")
     add("event_type empty", "event_type", event_type="")
 
     # Base fields.
     for name in (*_BASE, *_TEXT):
-        add(f"{name} missing", name, **{name: _DROP})
+        add(f"{name} missing", name, **{name: DROP})
         add(f"{name} null", name, **{name: None})
     for name in _TEXT:
         add(f"{name} empty", name, **{name: ""})
@@ -143,7 +142,7 @@ def build(start: datetime) -> list[Case]:
     # Type-specific fields.
     for etype, fields in _TYPE_FIELDS.items():
         for name in fields:
-            add(f"{etype}: {name} missing", name, etype, **{name: _DROP})
+            add(f"{etype}: {name} missing", name, etype, **{name: DROP})
     add("page_url empty", "page_url", page_url="")
     add("product_id empty", "product_id", "product_view", product_id="")
     add("product_name empty", "product_name", "add_to_cart", product_name="")

@@ -10,12 +10,21 @@ from collections.abc import Callable
 from typing import Any
 
 from rta.settings import Settings
-from tests.support.oracle import Expected
+from tests.support.oracle import Expected, compute
 from tests.support.pipeline_io import query_all, wait_until
 
 RESULT_TIMEOUT_S = 240
 
 Rows = dict[Any, tuple[Any, ...]]
+
+
+def expect(stack: Settings, records: list[tuple[int, bytes]]) -> Expected:
+    """The oracle's results for records produced to the stack, with its time bounds."""
+    return compute(
+        records,
+        bound_ms=round(stack.flink.watermark_bound_s * 1000),
+        allowed_ms=round(stack.flink.allowed_lateness_s * 1000),
+    )
 
 
 def active_users(stack: Settings, lo: int, hi: int) -> Rows:
