@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rta.settings import Settings
+from rta.tables import TABLES
 
 if TYPE_CHECKING:
     from rta.pipeline.counts import PipelineCounts
@@ -36,12 +37,7 @@ __all__ = [
 ]
 
 # The newest-row column of each table (milliseconds since the epoch).
-PINOT_TIME_COLUMNS = {
-    "raw_events": "event_time_ms",
-    "active_users_per_minute": "window_end",
-    "product_analytics_per_minute": "window_end",
-    "session_analytics": "session_end",
-}
+PINOT_TIME_COLUMNS = {t.name: t.newest_column for t in TABLES}
 
 
 @dataclass(frozen=True)

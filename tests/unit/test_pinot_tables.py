@@ -141,20 +141,6 @@ def test_raw_events_dedups_on_event_id_with_indexes(defs: dict[str, TableDef]) -
 
 
 @pytest.mark.parametrize("name", sorted(UPSERT_TABLES))
-def test_pinot_keys_are_the_flink_sinks_keys(defs: dict[str, TableDef], name: str) -> None:
-    # Every version of a result row must replace the previous one: the Pinot primary
-    # key is exactly the Flink sink's primary key (and so the Kafka message key).
-    import re
-    from importlib import resources
-
-    sql = resources.files("rta.pipeline").joinpath("sql", "20-tables.sql").read_text()
-    table = sql[sql.index(f"CREATE TABLE {name} (") :]
-    table = table[: table.index(") WITH (")]
-    (columns,) = re.findall(r"PRIMARY KEY \(([^)]*)\) NOT ENFORCED", table)
-    assert [c.strip() for c in columns.split(",")] == defs[name].schema["primaryKeyColumns"]
-
-
-@pytest.mark.parametrize("name", sorted(UPSERT_TABLES))
 def test_result_tables_are_full_upserts_on_their_natural_key(
     defs: dict[str, TableDef], name: str
 ) -> None:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rta.pinot.output import OutputFormat, as_table
 from rta.pinot.query import PinotClient, PinotQueryError, QueryResult
 from rta.settings import Settings
+from rta.tables import ACTIVE_USERS, PRODUCTS, SESSIONS
 
 _TIME_COLUMNS = {"window_start", "window_end"}
 _NOT_FINITE = {"Infinity", "-Infinity", "NaN"}
@@ -40,13 +41,13 @@ def report_queries(since_ms: int, until_ms: int, top: int, minutes: int) -> dict
     window = f"window_start >= {since_ms} AND window_start < {until_ms}"
     return {
         "active_users": (
-            "SELECT window_start, window_end, active_users FROM active_users_per_minute "
+            f"SELECT window_start, window_end, active_users FROM {ACTIVE_USERS.name} "
             f"WHERE {window} ORDER BY window_start LIMIT {minutes + 1}"
         ),
         "top_products": (
             "SELECT product_id, product_name, product_category, SUM(view_count) AS views, "
             "SUM(view_count * avg_price) / SUM(view_count) AS avg_price "
-            f"FROM product_analytics_per_minute WHERE {window} "
+            f"FROM {PRODUCTS.name} WHERE {window} "
             "GROUP BY product_id, product_name, product_category "
             f"ORDER BY SUM(view_count) DESC, product_id LIMIT {top}"
         ),
@@ -54,7 +55,7 @@ def report_queries(since_ms: int, until_ms: int, top: int, minutes: int) -> dict
             "SELECT COUNT(*) AS sessions, SUM(event_count) AS events, "
             "AVG(event_count) AS avg_events, SUM(products_viewed) AS products_viewed, "
             "SUM(products_added_to_cart) AS added_to_cart, SUM(purchases_made) AS purchases "
-            "FROM session_analytics "
+            f"FROM {SESSIONS.name} "
             f"WHERE session_end >= {since_ms} AND session_start < {until_ms}"
         ),
     }

@@ -32,6 +32,7 @@ from rta.settings import Settings
 from rta.stack import StackError, supervisor
 from rta.stack.preflight import preflight
 from rta.stack.supervisor import StepResult
+from rta.tables import ACTIVE_USERS, PRODUCTS, SESSIONS
 
 if TYPE_CHECKING:
     from rta.generator.runner import RunSummary
@@ -39,10 +40,10 @@ if TYPE_CHECKING:
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXAMPLE_QUERIES = (
-    "SELECT * FROM active_users_per_minute ORDER BY window_start DESC LIMIT 5",
-    "SELECT product_id, SUM(view_count) AS v FROM product_analytics_per_minute "
+    f"SELECT * FROM {ACTIVE_USERS.name} ORDER BY window_start DESC LIMIT 5",
+    f"SELECT product_id, SUM(view_count) AS v FROM {PRODUCTS.name} "
     "GROUP BY product_id ORDER BY v DESC LIMIT 5",
-    "SELECT COUNT(*), SUM(purchases_made) FROM session_analytics",
+    f"SELECT COUNT(*), SUM(purchases_made) FROM {SESSIONS.name}",
 )
 
 

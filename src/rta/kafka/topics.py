@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
 from rta.settings import Settings
+from rta.tables import RESULTS
+
+# A changelog whose newest value per key is the truth.
+_COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
 
 
 @dataclass(frozen=True)
@@ -44,28 +48,19 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(
             k.counts_topic,
             1,
-            config={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"},
+            config=_COMPACTED,
             purpose="Flink: running totals of records read, rejected by reason, late",
         ),
         # Flink's results. Keyed by the natural key so that every version of a row
         # lands in one partition, which Pinot's upsert tables require.
-        TopicSpec(
-            "active_users_per_minute",
-            k.partitions,
-            purpose="Flink: distinct users per 1-minute window, keyed by window_start",
-        ),
-        TopicSpec(
-            "product_analytics_per_minute",
-            k.partitions,
-            purpose="Flink: product views per 1-minute window, keyed by window_start+product_id",
-        ),
-        TopicSpec(
-            "session_analytics",
-            k.partitions,
-            # Compacted: the topic is a changelog whose latest value per session is the truth.
-            config={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"},
-            purpose="Flink upsert-kafka changelog of per-session metrics, "
-            "keyed by session_id and user_id",
+        *(
+            TopicSpec(
+                t.name,
+                k.partitions,
+                config=_COMPACTED if t.compacted else {},
+                purpose=t.purpose,
+            )
+            for t in RESULTS
         ),
     ]
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from rta import tables as registry
 from rta.settings import Settings
 
 __all__ = [
@@ -36,12 +37,7 @@ __all__ = [
 ]
 
 # Creation order. Each REALTIME table reads the Kafka topic of the same contract.
-TABLES = (
-    "raw_events",
-    "active_users_per_minute",
-    "product_analytics_per_minute",
-    "session_analytics",
-)
+TABLES = tuple(t.name for t in registry.TABLES)
 
 
 class PinotAdminError(Exception):
@@ -77,15 +73,8 @@ class TableDef:
 
 
 def table_topics(settings: Settings) -> dict[str, str]:
-    """The Kafka topic each table consumes (result topics as declared in rta.kafka.topics)."""
-    return {
-        # Not raw_events itself: the job's accepted events, so that the table holds
-        # exactly what the contract accepts, once (docs/pipeline.md, "One contract").
-        "raw_events": settings.kafka.accepted_topic,
-        "active_users_per_minute": "active_users_per_minute",
-        "product_analytics_per_minute": "product_analytics_per_minute",
-        "session_analytics": "session_analytics",
-    }
+    """The Kafka topic each table consumes (rta.tables)."""
+    return {t.name: registry.table_topic(t, settings) for t in registry.TABLES}
 
 
 def _read(name: str, directory: Path | None = None) -> str:

@@ -98,8 +98,9 @@ def read_counts(settings: Settings, timeout_s: float = 10.0) -> PipelineCounts:
                 latest.pop(ident, None)
             else:
                 latest[ident] = int(json.loads(value)["records"])
-            if msg.offset() + 1 >= ends[msg.partition()]:
-                pending.discard(msg.partition())
+            partition, offset = msg.partition(), msg.offset()
+            if partition is not None and offset is not None and offset + 1 >= ends[partition]:
+                pending.discard(partition)
     finally:
         consumer.close()
     return PipelineCounts(
