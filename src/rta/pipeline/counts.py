@@ -86,11 +86,12 @@ def read_counts(settings: Settings, timeout_s: float = 10.0) -> PipelineCounts:
             msg = consumer.poll(0.5)
             if msg is None:
                 continue
-            if msg.error():
-                if msg.error().code() == KafkaError._PARTITION_EOF:
+            error = msg.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
                     pending.discard(msg.partition())
                     continue
-                raise KafkaException(msg.error())
+                raise KafkaException(error)
             key = json.loads(msg.key() or b"{}")
             ident = (key.get("outcome", ""), key.get("reason", ""))
             value = msg.value()
@@ -101,6 +102,9 @@ def read_counts(settings: Settings, timeout_s: float = 10.0) -> PipelineCounts:
             partition, offset = msg.partition(), msg.offset()
             if partition is not None and offset is not None and offset + 1 >= ends[partition]:
                 pending.discard(partition)
+        if pending:
+            # Partial totals would look exact; say that they are not there instead.
+            raise KafkaException(f"{topic}: not read to its end within {timeout_s:.0f} s")
     finally:
         consumer.close()
     return PipelineCounts(
