@@ -4,15 +4,15 @@ tested on their own."""
 
 from __future__ import annotations
 
-import sys
-
 import typer
 from pydantic import ValidationError
 
 from rta.commands import config as config_cmd
+from rta.commands import generate as generate_cmd
 from rta.commands import logs as logs_cmd
 from rta.commands import pipeline as pipeline_cmd
 from rta.commands import query as query_cmd
+from rta.commands import replay as replay_cmd
 from rta.commands import report as report_cmd
 from rta.commands import reset as reset_cmd
 from rta.commands import schema as schema_cmd
@@ -54,17 +54,8 @@ app.command("query")(query_cmd.query)
 app.command("report")(report_cmd.report)
 app.add_typer(stack_cmd.app, name="stack")
 app.add_typer(pipeline_cmd.app, name="pipeline")
-
-
-def _register_optional() -> None:
-    # Commands whose modules pull heavier imports register lazily-importing wrappers.
-    from rta.commands import generate, replay
-
-    app.command("generate")(generate.generate)
-    app.command("replay")(replay.replay)
-
-
-_register_optional()
+app.command("generate")(generate_cmd.generate)
+app.command("replay")(replay_cmd.replay)
 
 
 def main() -> None:
@@ -72,4 +63,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

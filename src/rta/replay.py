@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rta.events import EventError, parse_event_json
-from rta.generator.kafka_sink import DeliveryTracker, KafkaUnavailableError, connect_producer
 from rta.generator.progress import ProgressDisplay
 from rta.kafka.client import produce_waiting
+from rta.kafka.delivery import DeliveryTracker, KafkaUnavailableError, connect_producer
 from rta.kafka.dlq import send_to_dlq
 from rta.settings import Settings
 

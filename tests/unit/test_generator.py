@@ -374,7 +374,7 @@ def test_cli_kafka_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setenv("RTA_KAFKA__PORT", str(port))
-    monkeypatch.setattr("rta.generator.kafka_sink.DEFAULT_CONNECT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr("rta.kafka.delivery.DEFAULT_CONNECT_TIMEOUT_S", 1.0)
     code, _out, err = _rta("generate", "-n", "1")
     assert code == 1
     assert f"cannot reach Kafka at 127.0.0.1:{port}" in err and "rta stack up" in err

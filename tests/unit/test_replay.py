@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rta.cli import app
-from rta.generator.kafka_sink import DeliveryTracker
+from rta.kafka.delivery import DeliveryTracker
 from rta.kafka.dlq import REASON_HEADER, SOURCE_HEADER
 from rta.replay import ReplayError, replay_file
 from rta.settings import Settings

@@ -13,9 +13,10 @@ from rta.generator.chaos import INVALID_KINDS, Chaos
 from rta.generator.clock import Clock, FixedClock, RealClock, SimulatedClock, parse_start
 from rta.generator.engine import EventStream, GeneratorConfig, Stats
 from rta.generator.funnel import Funnel
-from rta.generator.kafka_sink import KafkaSink, KafkaUnavailableError, connect_producer
+from rta.generator.kafka_sink import KafkaSink
 from rta.generator.runner import RunSummary, run
 from rta.generator.sinks import FileSink, Sink, SinkError, StreamSink
+from rta.kafka.delivery import KafkaUnavailableError, connect_producer
 
 __all__ = [
     "INVALID_KINDS",

@@ -14,10 +14,11 @@ from rta.generator.chaos import Chaos
 from rta.generator.clock import Clock, RealClock, SimulatedClock, parse_start
 from rta.generator.engine import EventStream, GeneratorConfig
 from rta.generator.funnel import Funnel
-from rta.generator.kafka_sink import KafkaSink, connect_producer
+from rta.generator.kafka_sink import KafkaSink
 from rta.generator.progress import ProgressDisplay
 from rta.generator.runner import RunSummary, run
 from rta.generator.sinks import FileSink, Sink, StreamSink
+from rta.kafka.delivery import connect_producer
 from rta.settings import Settings
 
 __all__ = ["GenerateOptions", "SinkKind", "generate", "make_clock"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import subprocess
 import uuid
-from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 
@@ -122,9 +121,6 @@ class KafkaComponent(Component):
 
     def after_start(self) -> list[str]:
         return ensure_topics(make_admin(self.settings), topic_specs(self.settings))
-
-    def data_path(self) -> Path:
-        return self.data_dir
 
 
 def _cluster_id() -> str:

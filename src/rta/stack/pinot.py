@@ -12,7 +12,6 @@ that the controller answers and applies the tables there.
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 
 import httpx
 
@@ -231,9 +230,6 @@ class PinotComponent(Component):
 
     def after_start(self) -> list[str]:
         return _apply(self.settings)
-
-    def data_path(self) -> Path:
-        return self.home
 
 
 class RemotePinot(Component):
