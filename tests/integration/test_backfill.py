@@ -12,12 +12,11 @@ import json
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import pytest
 from tests.support import oracle
-from tests.support.pipeline_io import later, millis
+from tests.support.pipeline_io import later, millis, partition_of, session_key
 from tests.support.results import (
     active_users,
     assert_eventually_equal,
@@ -45,11 +44,6 @@ def _rta(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def _partition(line: bytes, partitions: int) -> int:
-    # rta replay keys by session_id; librdkafka's default partitioner is CRC-32 of the key.
-    return zlib.crc32(json.loads(line)["session_id"].encode()) % partitions
 
 
 @pytest.mark.parametrize("before", ["idle", "busy"])
@@ -86,7 +80,8 @@ def test_replaying_a_historical_file_gives_the_oracle_rows(
             live.communicate(timeout=60)
 
     n = stack.kafka.partitions
-    records = [(_partition(line, n), line) for line in sink.lines]
+    # rta replay keys by session_id and leaves the partition to librdkafka's partitioner.
+    records = [(partition_of(session_key(line), n), line) for line in sink.lines]
     bound_ms = round(stack.flink.watermark_bound_s * 1000)
     expected = expect(stack, records)
     assert expected.late_events == 0

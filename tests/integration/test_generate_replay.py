@@ -14,7 +14,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from confluent_kafka import TopicPartition
+from tests.support.pipeline_io import end_offsets
 
 from rta.events import parse_event_json
 from rta.kafka.client import make_consumer
@@ -25,41 +26,13 @@ from rta.testing import generate_lines
 pytestmark = pytest.mark.integration
 
 Record = tuple[bytes, bytes | None, dict[str, bytes]]
-# Errors a topic shows while its partitions are still getting leaders.
-_SETTLING = {
-    KafkaError.NOT_LEADER_FOR_PARTITION,
-    KafkaError.LEADER_NOT_AVAILABLE,
-    KafkaError.UNKNOWN_TOPIC_OR_PART,
-    KafkaError._TIMED_OUT,
-}
-
-
-def _watermarks(settings: Settings, topic: str, timeout_s: float = 30) -> dict[int, int]:
-    """High watermark of each partition; retried while fresh topics elect leaders."""
-    consumer = make_consumer(settings, f"rta-test-{uuid.uuid4()}")
-    deadline = time.monotonic() + timeout_s
-    try:
-        while True:
-            try:
-                parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-                return {
-                    p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                    for p in parts
-                }
-            except KafkaException as exc:
-                err = exc.args[0]
-                if time.monotonic() > deadline or not (err.retriable() or err.code() in _SETTLING):
-                    raise
-                time.sleep(0.5)
-    finally:
-        consumer.close()
 
 
 def _read(
     settings: Settings, topic: str, start: dict[int, int], timeout_s: float = 60
 ) -> list[Record]:
     """Every record from `start` up to the current end of each partition."""
-    end = _watermarks(settings, topic)
+    end = end_offsets(settings, topic)
     consumer = make_consumer(settings, f"rta-test-{uuid.uuid4()}")
     out: list[Record] = []
     try:
@@ -89,7 +62,7 @@ def _rta(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_generate_delivers_every_event_once(stack: Settings, stack_env: dict[str, str]) -> None:
     topic = stack.kafka.raw_topic
-    before = _watermarks(stack, topic)
+    before = end_offsets(stack, topic)
     done = _rta(stack_env, "generate", "--count", "50000", "--seed", "1", "--rate", "0")
     assert done.returncode == 0, done.stderr
     assert "sent 50,000 records to kafka topic raw_events" in done.stderr
@@ -128,8 +101,8 @@ def test_replay_sends_valid_lines_and_rejects_the_rest(
     path = tmp_path / "replay.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n\n")
 
-    raw_before = _watermarks(stack, stack.kafka.raw_topic)
-    dlq_before = _watermarks(stack, stack.kafka.dlq_topic)
+    raw_before = end_offsets(stack, stack.kafka.raw_topic)
+    dlq_before = end_offsets(stack, stack.kafka.dlq_topic)
     done = _rta(stack_env, "replay", str(path))
     assert done.returncode == 0, done.stderr
     assert "sent 996 to raw_events, rejected 4 to raw_events_dlq" in done.stderr

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import uuid
-import zlib
 from datetime import datetime, timedelta
 
 import pytest
@@ -21,6 +20,7 @@ from tests.support.pipeline_io import (
     flush_watermark,
     later,
     millis,
+    partition_of,
     produce_lines,
     records_since,
     wait_until,
@@ -40,7 +40,7 @@ def _session_in(partition: int, partitions: int) -> str:
     """A session id that the default partitioner sends to `partition`."""
     while True:
         session = str(uuid.uuid4())
-        if zlib.crc32(session.encode()) % partitions == partition:
+        if partition_of(session.encode(), partitions) == partition:
             return session
 
 

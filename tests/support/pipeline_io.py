@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from confluent_kafka import TopicPartition
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from rta.kafka.client import make_consumer, make_producer, produce_waiting
 from rta.pinot.query import PinotClient, PinotQueryError
@@ -57,29 +57,33 @@ def produce_lines(
     return produced
 
 
-def consumed_offsets(settings: Settings) -> int:
-    """Records of raw_events the pipeline's consumer group has committed (summed over
-    partitions): Flink commits on each completed checkpoint, so this shows that a run
-    was read without looking at any result."""
-    consumer = make_consumer(settings, settings.flink.consumer_group)
-    try:
-        topic = settings.kafka.raw_topic
-        parts = [TopicPartition(topic, p) for p in range(settings.kafka.partitions)]
-        committed = consumer.committed(parts, timeout=10)
-        return sum(max(tp.offset, 0) for tp in committed)
-    finally:
-        consumer.close()
+# Errors a topic shows while its partitions are still getting leaders.
+_SETTLING = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError._TIMED_OUT,
+}
 
 
-def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
-    """Each partition's end offset: where records written from now on will start."""
-    consumer = make_consumer(settings, "rta-test-offsets")
+def end_offsets(settings: Settings, topic: str, timeout_s: float = 30) -> dict[int, int]:
+    """Each partition's end offset (where records written from now on will start);
+    retried while fresh topics elect leaders."""
+    consumer = make_consumer(settings, f"rta-test-{uuid.uuid4()}")
+    deadline = time.monotonic() + timeout_s
     try:
-        meta = consumer.list_topics(topic, timeout=10).topics[topic]
-        return {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in meta.partitions
-        }
+        while True:
+            try:
+                parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+                return {
+                    p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                    for p in parts
+                }
+            except KafkaException as exc:
+                err = exc.args[0]
+                if time.monotonic() > deadline or not (err.retriable() or err.code() in _SETTLING):
+                    raise
+                time.sleep(0.5)
     finally:
         consumer.close()
 

@@ -57,8 +57,9 @@ class ContractRules:
         return tuple(seen.values())
 
     def foreign(self, event_type: str) -> tuple[str, ...]:
-        own = {f.name for f in self.specific[event_type]}
-        return tuple(f.name for f in self.all_fields[len(self.base) :] if f.name not in own)
+        """Fields of other event types, which this type must not carry."""
+        own = {f.name for f in (*self.base, *self.specific[event_type])}
+        return tuple(f.name for f in self.all_fields if f.name not in own)
 
 
 def _rule(name: str, prop: dict[str, Any]) -> FieldRule:
