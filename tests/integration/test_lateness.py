@@ -23,9 +23,8 @@ from tests.support.pipeline_io import (
     partition_of,
     produce_lines,
     records_since,
-    wait_until,
 )
-from tests.support.results import assert_results_equal, expect
+from tests.support.results import assert_results_equal, counts_settled, expect
 from tests.support.timeline import next_range_start
 
 from rta.pipeline.counts import read_counts
@@ -114,11 +113,13 @@ def test_late_events_give_the_same_rows_live_or_in_a_burst(stack: Settings, arri
     assert expected.late_events == 2 * partitions, "two late events per partition"
     assert_results_equal(stack, expected, millis(start), millis(later(start, minutes=8)))
 
-    def counted() -> bool:
-        return read_counts(stack).minus(counts_before).read >= len(lines) + partitions
-
-    wait_until(counted, 120, "the job to read the stream")
-    counts = read_counts(stack).minus(counts_before)
+    counts = counts_settled(
+        stack,
+        counts_before,
+        read=len(lines) + partitions,
+        passed_on=expected.distinct_events + partitions,
+    )
+    assert counts.read == len(lines) + partitions
     assert counts.late == expected.late_events
     late = records_since(stack, stack.kafka.late_topic, late_before)
     assert sorted(r.value["event_id"] for r in late) == sorted(expected.late)

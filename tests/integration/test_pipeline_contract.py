@@ -21,7 +21,7 @@ from tests.support.pipeline_io import (
     records_since,
     wait_until,
 )
-from tests.support.results import assert_results_equal, expect
+from tests.support.results import assert_results_equal, counts_settled, expect
 from tests.support.timeline import next_range_start
 
 from rta.pipeline.counts import read_counts
@@ -53,13 +53,16 @@ def test_the_job_rejects_exactly_what_the_contract_rejects(stack: Settings) -> N
     want_rejected = Counter(c.field for c in cases if c.field is not None)
     assert expected.rejected == dict(want_rejected)
 
-    def all_read() -> bool:
-        return read_counts(stack).minus(counts_before).read >= len(cases) + stack.kafka.partitions
-
-    wait_until(all_read, 120, "the job to read the corpus")
-    counts = read_counts(stack).minus(counts_before)
+    partitions = stack.kafka.partitions  # flush_watermark's events, one per partition
+    counts = counts_settled(
+        stack,
+        counts_before,
+        read=len(cases) + partitions,
+        passed_on=expected.distinct_events + partitions,
+    )
     assert counts.rejected_by_field() == dict(want_rejected), counts.rejected
-    assert counts.passed_on == expected.distinct_events + stack.kafka.partitions
+    assert counts.read == len(cases) + partitions
+    assert counts.passed_on == expected.distinct_events + partitions
 
     # Every reject is kept, with its reason and where it was read.
     letters = _dead_letters_from_the_job(stack, dlq_before)

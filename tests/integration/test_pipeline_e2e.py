@@ -20,11 +20,12 @@ from typing import Any
 
 import pytest
 from tests.support.oracle import Expected
-from tests.support.pipeline_io import flush_watermark, later, millis, produce_lines, wait_until
+from tests.support.pipeline_io import flush_watermark, later, millis, produce_lines
 from tests.support.results import (
     active_users,
     assert_eventually_equal,
     assert_results_equal,
+    counts_settled,
     expect,
     expected_active,
     products,
@@ -221,23 +222,15 @@ def run(stack: Settings) -> Run:
     return feed
 
 
-def _counts_since(stack: Settings, run: Run) -> PipelineCounts:
-    return read_counts(stack).minus(run.counts_before)
-
-
-def _wait_until_read(stack: Settings, run: Run, records: int) -> PipelineCounts:
-    """The job's totals once it has read `records` records since the run began."""
-    box: list[PipelineCounts] = []
-
-    def read() -> bool:
-        box[:] = [_counts_since(stack, run)]
-        return box[0].read >= records
-
-    try:
-        wait_until(read, 120, f"the job to count {records} records read")
-    except AssertionError:
-        raise AssertionError(f"the job counted {box}") from None
-    return box[0]
+def _first_pass_counted(stack: Settings, run: Run) -> PipelineCounts:
+    """The job's totals for the run's records and flush events, once all are counted."""
+    flushes = stack.kafka.partitions  # flush_watermark's events, one per partition
+    return counts_settled(
+        stack,
+        run.counts_before,
+        read=len(run.records) + flushes,
+        passed_on=run.expected.distinct_events + flushes,
+    )
 
 
 def test_results_equal_oracle(stack: Settings, run: Run) -> None:
@@ -263,7 +256,7 @@ def test_raw_events_count_is_distinct_valid_events(stack: Settings, run: Run) ->
 
 def test_the_job_accounts_for_every_record(stack: Settings, run: Run) -> None:
     flushes = stack.kafka.partitions  # flush_watermark's events, one per partition
-    counts = _wait_until_read(stack, run, len(run.records) + flushes)
+    counts = _first_pass_counted(stack, run)
     want = run.expected
     assert want.read == len(run.records)
     assert counts.read == want.read + flushes
@@ -278,7 +271,7 @@ def test_replaying_the_same_events_changes_no_row(stack: Settings, run: Run) -> 
     assert_eventually_equal(
         lambda: active_users(stack, run.lo, run.hi), expected_active(run.expected), "first pass"
     )
-    _wait_until_read(stack, run, len(run.records))
+    _first_pass_counted(stack, run)
     before_rows = (
         active_users(stack, run.lo, run.hi),
         products(stack, run.lo, run.hi),
@@ -290,13 +283,8 @@ def test_replaying_the_same_events_changes_no_row(stack: Settings, run: Run) -> 
 
     # Proof that the replay was read: the job counted every replayed record, and every
     # valid one as a duplicate of the first pass (the de-duplication horizon is 1 h).
-    def replay_read() -> bool:
-        delta = read_counts(stack).minus(before)
-        return delta.read >= len(run.records) + stack.kafka.partitions
-
-    wait_until(replay_read, 120, "the job to read the replayed records")
-    delta = read_counts(stack).minus(before)
     flushes = stack.kafka.partitions  # flush_watermark's events, one per partition
+    delta = counts_settled(stack, before, read=len(run.records) + flushes, passed_on=flushes)
     assert delta.read == len(run.records) + flushes
     assert delta.duplicates == run.expected.distinct_events + run.expected.duplicate_lines
     assert delta.passed_on == flushes

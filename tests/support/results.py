@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rta.pipeline.counts import PipelineCounts, read_counts
 from rta.settings import Settings
 from tests.support.oracle import Expected, compute
 from tests.support.pipeline_io import query_all, wait_until
@@ -138,3 +139,26 @@ def assert_results_equal(stack: Settings, expected: Expected, lo: int, hi: int) 
     assert_eventually_equal(
         lambda: sessions(stack, lo, hi), expected_sessions(expected), "session analytics"
     )
+
+
+def counts_settled(
+    stack: Settings, since: PipelineCounts, read: int, passed_on: int, timeout_s: float = 120
+) -> PipelineCounts:
+    """The job's totals since `since`, once it has counted `read` records read and
+    `passed_on` passed on (on time or late).
+
+    The two are counted by different branches of the job (before and after de-duplication)
+    and reach the counts topic apart: waiting for one alone races the other. Callers then
+    assert exact figures, so a count beyond what is awaited still fails.
+    """
+    box: list[PipelineCounts] = []
+
+    def settled() -> bool:
+        box[:] = [read_counts(stack).minus(since)]
+        return box[0].read >= read and box[0].passed_on >= passed_on
+
+    try:
+        wait_until(settled, timeout_s, f"the job to count {read} read, {passed_on} passed on")
+    except AssertionError:
+        raise AssertionError(f"the job counted {box}") from None
+    return box[0]
