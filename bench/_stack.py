@@ -6,8 +6,9 @@ touches a developer's stack on the default ports nor leaves data behind; with
 `use_running=True` it uses the stack that `load_settings()` describes
 (defaults, rta.toml, RTA_* environment) and starts or stops nothing.
 
-Components are started individually, so a bench that needs no Pinot (pipeline)
-does not pay for it, and Flink's automatic pipeline submission can be skipped.
+It starts and provisions through rta.lifecycle, as `rta up` and the tests do, with
+only the engines a bench needs (the pipeline bench pays for no Pinot) and, when asked,
+without submitting the pipeline job.
 """
 
 from __future__ import annotations
@@ -25,16 +26,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from rta import lifecycle
 from rta.pipeline.jobs import FlinkRest, FlinkRestError
-from rta.settings import (
-    Settings,
-    load_settings,
-)
-from rta.stack.component import Component
-from rta.stack.flink import FlinkComponent
-from rta.stack.java import find_java
-from rta.stack.kafka import KafkaComponent
-from rta.stack.pinot import PinotComponent
+from rta.provision import Part
+from rta.settings import Settings, load_settings
 from rta.testing import settings_on_free_ports
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,37 +98,30 @@ def bench_stack(
         return
     state_dir = Path(tempfile.mkdtemp(prefix="rta-bench-"))
     settings = private_settings(state_dir, **flink_overrides)
-    java = find_java(settings.java_home)
-    comps: list[Component] = []
-    if kafka:
-        comps.append(KafkaComponent(settings, java))
+    engines = [e for e, wanted in (("kafka", kafka), ("pinot", pinot), ("flink", flink)) if wanted]
+    parts: list[Part] = ["topics"]
     if pinot:
-        comps.append(PinotComponent(settings, java))
-    if flink:
-        comps.append(FlinkComponent(settings, java))
-    started: list[Component] = []
+        parts.append("tables")
+    if flink and submit_pipeline:
+        parts.append("pipeline")
     try:
-        for comp in comps:
-            t0 = time.monotonic()
-            log(f"starting {comp.name} (private stack in {state_dir})")
-            started.append(comp)
-            comp.start()
-            if comp.name != "flink" or submit_pipeline:
-                comp.after_start()
-            log(f"{comp.name} ready in {time.monotonic() - t0:.1f} s")
+        t0 = time.monotonic()
+        log(f"starting {', '.join(engines)} (private stack in {state_dir})")
+        for r in lifecycle.up(settings, log, engines=engines, parts=parts):
+            log(f"{r.component} ready in {r.seconds:.1f} s")
+        log(f"stack ready in {time.monotonic() - t0:.1f} s")
         yield settings
     finally:
         log("stopping the private stack")
-        if flink and any(c.name == "flink" for c in started):
+        if flink:
             try:
                 cancel_active_jobs(settings, timeout_s=30)  # no final savepoint needed
             except Exception as exc:
                 log(f"cancel failed: {exc}")
-        for comp in reversed(started):
-            try:
-                comp.stop()
-            except Exception as exc:
-                log(f"stopping {comp.name} failed: {exc}")
+        try:
+            lifecycle.down(settings, log)
+        except Exception as exc:
+            log(f"stopping failed: {exc}")
         if keep:
             log(f"kept state in {state_dir}")
         else:

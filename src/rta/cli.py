@@ -11,6 +11,7 @@ from rta.commands import config as config_cmd
 from rta.commands import generate as generate_cmd
 from rta.commands import logs as logs_cmd
 from rta.commands import pipeline as pipeline_cmd
+from rta.commands import provision as provision_cmd
 from rta.commands import query as query_cmd
 from rta.commands import replay as replay_cmd
 from rta.commands import report as report_cmd
@@ -52,7 +53,8 @@ app.command("config")(config_cmd.config)
 app.command("schema")(schema_cmd.schema)
 app.command("query")(query_cmd.query)
 app.command("report")(report_cmd.report)
-app.add_typer(stack_cmd.app, name="stack")
+app.command("provision")(provision_cmd.provision_command)
+app.add_typer(stack_cmd.aliases(status_cmd.status), name="stack")
 app.add_typer(pipeline_cmd.app, name="pipeline")
 app.command("generate")(generate_cmd.generate)
 app.command("replay")(replay_cmd.replay)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from rta import lifecycle
 from rta.settings import Settings, load_settings, settings_env
-from rta.stack import supervisor
 from rta.testing import settings_on_free_ports
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,11 +30,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield load_settings()
         return
     settings = settings_on_free_ports(tmp_path_factory.mktemp("rta-state"), REPO / ".cache" / "jvm")
-    supervisor.up(settings)
+    lifecycle.up(settings)
     try:
         yield settings
     finally:
-        supervisor.down(settings)
+        lifecycle.down(settings)
 
 
 @pytest.fixture(scope="session")

@@ -22,9 +22,8 @@ from confluent_kafka import Producer
 
 from rta.kafka.client import make_producer
 from rta.pinot.query import PinotClient
+from rta.provision import provision
 from rta.settings import Settings
-from rta.stack import supervisor
-from rta.stack.pinot import PinotComponent
 
 pytestmark = pytest.mark.integration
 
@@ -274,9 +273,8 @@ def test_product_upsert_is_keyed_by_window_and_product(
 
 
 def test_tables_are_applied_idempotently(stack: Settings) -> None:
-    (pinot,) = [c for c in supervisor.components(stack) if isinstance(c, PinotComponent)]
-    assert pinot.is_running()
-    assert pinot.after_start() == []
+    (tables,) = provision(stack, ["tables"])
+    assert tables.changes == ()
 
 
 def test_query_command_prints_row_objects(

@@ -8,8 +8,8 @@ import sys
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from rta import lifecycle
 from rta.settings import Settings
-from rta.stack import supervisor
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +22,7 @@ def test_topics_exist_with_configured_partitions(stack: Settings) -> None:
 
 
 def test_up_is_idempotent(stack: Settings) -> None:
-    results = supervisor.up(stack)
+    results = lifecycle.up(stack)
     assert [(r.component, r.action, r.changes) for r in results][:1] == [
         ("kafka", "already running", ())
     ]
@@ -38,3 +38,4 @@ def test_status_command_reports_running(stack_env: dict[str, str]) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "kafka" in out.stdout and "running" in out.stdout
+    assert "`rta stack status` is deprecated" in out.stderr

@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -73,7 +74,7 @@ def fake_env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def _roomy_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     # A busy CI machine must not fail these tests in preflight; preflight has its own tests.
-    monkeypatch.setattr("rta.commands.up.preflight", lambda *a, **k: None)
+    monkeypatch.setattr("rta.foreground.preflight", lambda *a, **k: None)
 
 
 def _invoke(args: list[str], env: dict[str, str], **kw: object):  # type: ignore[no-untyped-def]
@@ -155,7 +156,7 @@ def test_preflight_error_exits_1(fake_env: dict[str, str], monkeypatch: pytest.M
     def refuse(*a: object, **k: object) -> None:
         raise ResourceError("Not enough memory: 1.0 GB available, the local stack needs 4 GB.")
 
-    monkeypatch.setattr("rta.commands.up.preflight", refuse)
+    monkeypatch.setattr("rta.foreground.preflight", refuse)
     result = _invoke(["up"], fake_env)
     assert result.exit_code == 1
     assert "Not enough memory" in result.output
@@ -184,14 +185,20 @@ class _Fake(Component):
             raise StartupError(f"{self.name} did not become ready")
         self.log.append(f"ready {self.name}")
 
-    def after_start(self) -> list[str]:
-        if self.fail == "after":
+
+def _set_up(failing: str = "") -> Callable[[str], list[str]]:
+    """The provisioning hook: what it set up on an engine, or a failure on `failing`."""
+
+    def on_ready(engine: str) -> list[str]:
+        if engine == failing:
             raise RuntimeError("gateway said no")
-        return [f"set up {self.name}"]
+        return [f"set up {engine}"]
+
+    return on_ready
 
 
 def _with_fakes(monkeypatch: pytest.MonkeyPatch, comps: list[Component]) -> Settings:
-    monkeypatch.setattr(supervisor, "components", lambda s: comps)
+    monkeypatch.setattr(supervisor, "components", lambda s, engines=(): comps)
     return Settings(state_dir=Path(os.environ.get("TMPDIR", "/tmp")) / "rta-unit-sup")
 
 
@@ -200,7 +207,9 @@ def test_kafka_first_then_pinot_and_flink_in_parallel(monkeypatch: pytest.Monkey
     comps: list[Component] = [_Fake("kafka", log, 0.05), _Fake("pinot", log), _Fake("flink", log)]
     settings = _with_fakes(monkeypatch, comps)
     seen: list[str] = []
-    results = supervisor.up(settings, on_result=lambda r: seen.append(r.component))
+    results = supervisor.up(
+        settings, on_result=lambda r: seen.append(r.component), on_ready=_set_up()
+    )
     assert log[:2] == ["start kafka", "ready kafka"]
     # Both started before either was ready: they ran at the same time.
     assert set(log[2:4]) == {"start pinot", "start flink"}
@@ -214,11 +223,11 @@ def test_parallel_failures_name_the_first_and_the_others(monkeypatch: pytest.Mon
     comps: list[Component] = [
         _Fake("kafka", log, 0.0),
         _Fake("pinot", log, 0.2, fail="start"),
-        _Fake("flink", log, 0.0, fail="after"),
+        _Fake("flink", log, 0.0),
     ]
     settings = _with_fakes(monkeypatch, comps)
     with pytest.raises(StartupError) as info:
-        supervisor.up(settings)
+        supervisor.up(settings, on_ready=_set_up(failing="flink"))
     msg = str(info.value)
     assert msg.startswith("pinot did not become ready")
     assert (
@@ -227,10 +236,10 @@ def test_parallel_failures_name_the_first_and_the_others(monkeypatch: pytest.Mon
 
 
 def test_setup_error_becomes_a_stack_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    comps: list[Component] = [_Fake("flink", [], 0.0, fail="after")]
+    comps: list[Component] = [_Fake("flink", [], 0.0)]
     settings = _with_fakes(monkeypatch, comps)
     with pytest.raises(StackError, match="flink: set-up after start failed: RuntimeError"):
-        supervisor.up(settings)
+        supervisor.up(settings, on_ready=_set_up(failing="flink"))
 
 
 # --- status -----------------------------------------------------------------------------
@@ -423,11 +432,12 @@ def test_every_command_has_help(command: str) -> None:
 def test_up_starts_the_generator_once_kafka_is_ready_and_stops_all_after(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from rta.commands import up as up_cmd
+    from rta import foreground
 
     log: list[str] = []
     comps: list[Component] = [_Fake("kafka", log, 0.0), _Fake("pinot", log), _Fake("flink", log)]
-    monkeypatch.setattr(supervisor, "components", lambda s: comps)
+    monkeypatch.setattr(supervisor, "components", lambda s, engines=(): comps)
+    monkeypatch.setattr("rta.lifecycle.provision", lambda *a, **k: [])
 
     class FakeGenerator:
         def __init__(self, settings: Settings, rate: float | None, stop: threading.Event) -> None:
@@ -444,7 +454,7 @@ def test_up_starts_the_generator_once_kafka_is_ready_and_stops_all_after(
             log.append("generator flushed")
             return 0
 
-    monkeypatch.setattr(up_cmd, "GeneratorThread", FakeGenerator)
+    monkeypatch.setattr(foreground, "GeneratorThread", FakeGenerator)
     result = runner.invoke(app, ["up"], env={"RTA_STATE_DIR": str(tmp_path), "COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     # Right after Kafka, before Pinot and Flink are ready.

@@ -38,8 +38,6 @@ from rta.settings import (
     load_settings,
 )
 from rta.stack import supervisor
-from rta.stack.pinot import RemotePinot
-from rta.stack.remote import RemoteFlink, RemoteKafka
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -421,7 +419,7 @@ def test_sql_and_tables_dirs_are_read(tmp_path: Path) -> None:
 
 def test_init_and_generator_run_real_rta_commands() -> None:
     rta = _rta_services()
-    assert rta["rta-init"]["command"] == ["stack", "up"], "the init is exactly `rta stack up`"
+    assert rta["rta-init"]["command"] == ["provision"], "the init is exactly `rta provision`"
     for name, service in rta.items():
         argv = [str(a) for a in service["command"]]
         out = subprocess.run(
@@ -528,21 +526,26 @@ def test_env_file_defaults_agree_with_compose_and_settings() -> None:
     assert used == set(env)
 
 
-def test_remote_components_start_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_remote_components_start_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     def no_java(*_: object) -> None:
         raise AssertionError("a remote component looked for Java")
 
     monkeypatch.setattr(supervisor, "find_java", no_java)
     s = Settings(
+        state_dir=tmp_path,
         kafka=KafkaSettings(bootstrap_servers="kafka:9092"),
         flink=FlinkSettings(rest_url="http://jobmanager:8081", gateway_url="http://gw:8083"),
         pinot=PinotSettings(controller_url="http://pinot-controller:9000"),
     )
-    comps = supervisor.components(s)
-    assert [type(c) for c in comps] == [RemoteKafka, RemotePinot, RemoteFlink]
-    for c in comps:
-        assert c.processes() == [] and c.ports() == []
-        assert c.stop() is False
+    assert supervisor.components(s) == []
+    # Each engine is still provisioned, on its remote endpoint.
+    seen: list[str] = []
+    results = supervisor.up(s, on_ready=lambda engine: seen.append(engine) or ())
+    assert seen[0] == "kafka" and sorted(seen[1:]) == ["flink", "pinot"]
+    assert [r.action for r in results] == ["remote"] * 3
+    assert supervisor.down(s) == []
 
 
 def test_docs_describe_the_deployment() -> None:

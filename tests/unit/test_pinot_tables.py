@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from rta.commands.report import build_report
 from rta.events import AddToCart, PageView, ProductView, Purchase
 from rta.pinot.admin import (
     TABLES,
@@ -24,6 +23,7 @@ from rta.pinot.admin import (
     render_text,
 )
 from rta.pinot.query import QueryResult
+from rta.pinot.report import build_report
 from rta.settings import KafkaSettings, PinotSettings, Settings
 
 TABLE_DIR = resources.files("rta.pinot").joinpath("tables")

@@ -11,6 +11,7 @@ from rta.pipeline.counts import read_counts
 from rta.pipeline.gateway import GatewayError
 from rta.pipeline.jobs import FlinkRest, FlinkRestError
 from rta.pipeline.script import render
+from rta.pipeline.submit import stop
 from rta.pipeline.submit import submit as submit_pipeline
 from rta.settings import Settings
 
@@ -117,28 +118,17 @@ def cancel(
 ) -> None:
     """Stop the running pipeline job, by default with a savepoint to resume from."""
     settings: Settings = ctx.obj
-    rest = FlinkRest(settings.flink.url)
     try:
-        job = rest.active_job()
-        if job is None:
-            err.print("no running pipeline job")
-            return
-        if savepoint:
-            target = (
-                None
-                if settings.flink.is_remote
-                else ((settings.state_dir / "flink" / "savepoints").resolve().as_uri())
-            )
-            path = rest.stop_with_savepoint(job.job_id, target, timeout_s=120)
-            err.print(f"stopped {job.job_id} with savepoint {path}")
-        else:
-            rest.cancel(job.job_id)
-            err.print(f"cancelled {job.job_id}")
+        stopped = stop(settings, savepoint=savepoint)
     except FlinkRestError as exc:
         err.print(f"[red]rta pipeline cancel: {exc}[/red]", highlight=False)
         raise typer.Exit(1) from None
-    finally:
-        rest.close()
+    if stopped is None:
+        err.print("no running pipeline job")
+    elif stopped.savepoint:
+        err.print(f"stopped {stopped.job_id} with savepoint {stopped.savepoint}")
+    else:
+        err.print(f"cancelled {stopped.job_id}")
 
 
 @app.command("sql")

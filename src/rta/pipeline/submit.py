@@ -1,4 +1,5 @@
-"""Submit the pipeline once: reuse a running job, or resume from the newest snapshot."""
+"""Start and stop the pipeline job: submit it once (reuse a running job, or resume from
+the newest snapshot), and stop it with a final savepoint to resume from."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rta.layout import Layout
 from rta.pipeline.gateway import SqlGateway, StatementResult
 from rta.pipeline.jobs import FlinkRest, newest_snapshot
 from rta.pipeline.script import render, split_statements
@@ -20,9 +22,39 @@ class Submission:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Stopped:
+    job_id: str
+    savepoint: str | None  # None: cancelled without one
+
+
 def snapshot_dirs(settings: Settings) -> list[Path]:
-    home = settings.state_dir / "flink"
-    return [home / "savepoints", home / "checkpoints"]
+    layout = Layout(settings.state_dir)
+    return [layout.savepoints, layout.checkpoints]
+
+
+def savepoint_target(settings: Settings) -> str | None:
+    """Where a local cluster writes savepoints; a remote one uses its own configured dir."""
+    if settings.flink.is_remote:
+        return None
+    return Layout(settings.state_dir).savepoints.as_uri()
+
+
+def stop(settings: Settings, *, savepoint: bool = True, timeout_s: float = 120.0) -> Stopped | None:
+    """Stop the running pipeline job (None if none runs), by default after a final
+    savepoint, so that the next submission resumes exactly where this one stopped."""
+    rest = FlinkRest(settings.flink.url)
+    try:
+        job = rest.active_job()
+        if job is None:
+            return None
+        if not savepoint:
+            rest.cancel(job.job_id)
+            return Stopped(job.job_id, None)
+        target = savepoint_target(settings)
+        return Stopped(job.job_id, rest.stop_with_savepoint(job.job_id, target, timeout_s))
+    finally:
+        rest.close()
 
 
 def submit(

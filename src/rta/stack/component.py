@@ -32,10 +32,6 @@ class Component(ABC):
     def start(self) -> None:
         """Prepare state, start the processes and block until the component is ready."""
 
-    def after_start(self) -> list[str]:
-        """Idempotent set-up once ready (topics, tables, jobs); returns what changed."""
-        return []
-
     def is_running(self) -> bool:
         return any(p.is_running() for p in self.processes())
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from rta.pipeline.jobs import FlinkRest, FlinkRestError
-from rta.pipeline.submit import submit
+from rta.layout import Layout
 from rta.settings import Settings
 from rta.stack.artifacts import lib_dir
 from rta.stack.component import Component, render_template
@@ -40,7 +39,8 @@ class FlinkComponent(Component):
     def __init__(self, settings: Settings, java: Java) -> None:
         self.settings = settings
         self.java = java
-        self.home = (settings.state_dir / "flink").resolve()
+        self.layout = Layout(settings.state_dir)
+        self.home = self.layout.flink
         self.conf_dir = self.home / "conf"
 
     def ports(self) -> list[int]:
@@ -67,16 +67,15 @@ class FlinkComponent(Component):
 
     def processes(self) -> list[ServiceProcess]:
         bin_dir = flink_home() / "bin"
-        logs = self.settings.state_dir / "logs"
-        run = self.settings.state_dir / "run"
+        layout = self.layout
 
         def proc(name: str, script: str) -> ServiceProcess:
             return ServiceProcess(
                 name=name,
                 # start-foreground execs the JVM, so the pid we record is the JVM itself.
                 argv=["bash", str(bin_dir / script), "start-foreground"],
-                log_file=logs / f"{name}.log",
-                pid_file=run / f"{name}.pid",
+                log_file=layout.log_file(name),
+                pid_file=layout.pid_file(name),
                 cwd=self.home,
                 env=self._env(),
             )
@@ -151,25 +150,3 @@ class FlinkComponent(Component):
                 timeout_s=f.start_timeout_s,
                 what=f"SQL Gateway answered on {f.gateway}",
             )
-
-    def after_start(self) -> list[str]:
-        sub = submit(self.settings)
-        if sub.action == "already running":
-            return []
-        extra = f" from {sub.restored_from}" if sub.restored_from else ""
-        return [f"pipeline {sub.action}{extra} (job {sub.job_id})"]
-
-    def stop(self, timeout_s: float = 30.0) -> bool:
-        # A final savepoint lets the next `up` resume exactly where this run stopped.
-        if self.is_running():
-            rest = FlinkRest(self.settings.flink.url)
-            try:
-                job = rest.active_job()
-                if job is not None:
-                    target = (self.home / "savepoints").as_uri()
-                    rest.stop_with_savepoint(job.job_id, target, timeout_s=60)
-            except FlinkRestError:
-                pass  # the retained checkpoints are the fallback; stopping must go on
-            finally:
-                rest.close()
-        return super().stop(timeout_s)

@@ -9,7 +9,7 @@ import uuid
 from confluent_kafka.admin import AdminClient
 
 from rta.kafka.client import make_admin
-from rta.kafka.topics import ensure_topics, topic_specs
+from rta.layout import Layout
 from rta.settings import Settings
 from rta.stack.artifacts import classpath
 from rta.stack.component import Component, render_template
@@ -25,7 +25,8 @@ class KafkaComponent(Component):
     def __init__(self, settings: Settings, java: Java) -> None:
         self.settings = settings
         self.java = java
-        self.home = settings.state_dir / "kafka"
+        self.layout = Layout(settings.state_dir)
+        self.home = self.layout.kafka
         self.data_dir = self.home / "data"
         self.config_file = self.home / "server.properties"
         self.log4j_file = self.home / "log4j2.properties"
@@ -54,8 +55,8 @@ class KafkaComponent(Component):
             ServiceProcess(
                 name="kafka",
                 argv=self._jvm("kafka.Kafka", str(self.config_file.resolve()), heap=k.heap),
-                log_file=self.settings.state_dir / "logs" / "kafka.log",
-                pid_file=self.settings.state_dir / "run" / "kafka.pid",
+                log_file=self.layout.log_file("kafka"),
+                pid_file=self.layout.pid_file("kafka"),
                 cwd=self.home,
             )
         ]
@@ -118,9 +119,6 @@ class KafkaComponent(Component):
             timeout_s=k.start_timeout_s,
             what=f"the broker answered on {k.bootstrap}",
         )
-
-    def after_start(self) -> list[str]:
-        return ensure_topics(make_admin(self.settings), topic_specs(self.settings))
 
 
 def _cluster_id() -> str:

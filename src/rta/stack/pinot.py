@@ -5,8 +5,8 @@ Data lives under <state_dir>/pinot/{zk,controller,server}, logs in
 <state_dir>/logs/{zookeeper,pinot}.log. Everything binds 127.0.0.1 except the
 server's netty query port, which Pinot 0.11 binds on all interfaces.
 
-With `pinot.controller_url` set nothing starts locally; `RemotePinot` only checks
-that the controller answers and applies the tables there.
+With `pinot.controller_url` set nothing starts locally. Tables are not made here but
+by `rta.provision`, against whichever controller the settings name.
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ import socket
 
 import httpx
 
-from rta.pinot.admin import PinotAdmin, PinotAdminError, apply_tables
-from rta.pinot.query import PinotClient, PinotQueryError
+from rta.layout import Layout
 from rta.settings import Settings
 from rta.stack.artifacts import classpath
 from rta.stack.component import Component, render_template
-from rta.stack.errors import StackError, StartupError
 from rta.stack.java import Java
 from rta.stack.probes import ensure_ports_free, port_open, wait_ready
 from rta.stack.process import ServiceProcess
@@ -55,7 +53,8 @@ class PinotComponent(Component):
     def __init__(self, settings: Settings, java: Java) -> None:
         self.settings = settings
         self.java = java
-        self.home = settings.state_dir / "pinot"
+        self.layout = Layout(settings.state_dir)
+        self.home = self.layout.pinot
         self.conf_dir = self.home / "conf"
         self.log4j_file = self.conf_dir / "log4j2.xml"
 
@@ -86,8 +85,7 @@ class PinotComponent(Component):
 
     def processes(self) -> list[ServiceProcess]:
         p = self.settings.pinot
-        logs = self.settings.state_dir / "logs"
-        run = self.settings.state_dir / "run"
+        layout = self.layout
         conf = self.conf_dir.resolve()
         zookeeper = ServiceProcess(
             name="zookeeper",
@@ -98,8 +96,8 @@ class PinotComponent(Component):
                 min_heap=p.zookeeper_heap,
                 opens=False,
             ),
-            log_file=logs / "zookeeper.log",
-            pid_file=run / "zookeeper.pid",
+            log_file=layout.log_file("zookeeper"),
+            pid_file=layout.pid_file("zookeeper"),
             cwd=self.home,
         )
         pinot = ServiceProcess(
@@ -121,8 +119,8 @@ class PinotComponent(Component):
                 min_heap="512m",  # grows to the heap as segments fill
                 opens=True,
             ),
-            log_file=logs / "pinot.log",
-            pid_file=run / "pinot.pid",
+            log_file=layout.log_file("pinot"),
+            pid_file=layout.pid_file("pinot"),
             cwd=self.home,
         )
         return [zookeeper, pinot]
@@ -218,53 +216,16 @@ class PinotComponent(Component):
         # The server's readiness says OK a moment before its netty query port is bound.
         if not port_open(p.host, p.server_netty_port):
             return False
-        with PinotAdmin(p.controller, timeout_s=5.0) as admin:
-            tables = admin.tables()
-        with PinotClient(p.broker, timeout_s=10.0) as client:
-            for table in tables:
-                try:
-                    client.query(f"SELECT COUNT(*) FROM {table}")
-                except PinotQueryError:
-                    return False  # segments still loading after a restart
-        return True
-
-    def after_start(self) -> list[str]:
-        return _apply(self.settings)
+        return _tables_answer(p.controller, p.broker)
 
 
-class RemotePinot(Component):
-    """An existing Pinot cluster: nothing to start or stop, but rta's tables go there."""
-
-    name = "pinot (remote)"
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def ports(self) -> list[int]:
-        return []
-
-    def processes(self) -> list[ServiceProcess]:
-        return []
-
-    def is_running(self) -> bool:
-        with PinotAdmin(self.settings.pinot.controller, timeout_s=5.0) as admin:
-            return admin.healthy()
-
-    def start(self) -> None:
-        raise StartupError(
-            f"the remote Pinot controller at {self.settings.pinot.controller} does not answer "
-            "(RTA_PINOT__CONTROLLER_URL); start that cluster, or unset it to run Pinot locally."
-        )
-
-    def after_start(self) -> list[str]:
-        return _apply(self.settings)
-
-    def stop(self, timeout_s: float = 30.0) -> bool:
-        return False
-
-
-def _apply(settings: Settings) -> list[str]:
-    try:
-        return apply_tables(settings)
-    except PinotAdminError as exc:
-        raise StackError(f"Pinot tables: {exc}") from None
+def _tables_answer(controller: str, broker: str) -> bool:
+    """Every table the controller knows answers a query: after a restart, a table whose
+    segments are still loading fails it."""
+    with httpx.Client(timeout=10.0) as http:
+        tables = http.get(f"{controller}/tables").json().get("tables", [])
+        for table in tables:
+            resp = http.post(f"{broker}/query/sql", json={"sql": f"SELECT COUNT(*) FROM {table}"})
+            if resp.status_code != 200 or resp.json().get("exceptions"):
+                return False
+    return True

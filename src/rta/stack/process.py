@@ -22,6 +22,40 @@ import psutil
 _detached: list[subprocess.Popen[bytes]] = []
 
 
+@dataclass(frozen=True)
+class PidFile:
+    """A pid and its process's start time: a later reader finds the same process, not
+    whatever reused the pid."""
+
+    path: Path
+
+    def record(self, proc: psutil.Process) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(f"{proc.pid} {proc.create_time()}\n")
+
+    def pid(self) -> int | None:
+        try:
+            return int(self.path.read_text().split()[0])
+        except (FileNotFoundError, ValueError, IndexError):
+            return None
+
+    def process(self) -> psutil.Process | None:
+        """The live process recorded here, or None."""
+        try:
+            pid_s, created_s = self.path.read_text().split()
+            proc = psutil.Process(int(pid_s))
+            if abs(proc.create_time() - float(created_s)) > 1.0:
+                return None
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+            return proc
+        except (FileNotFoundError, ValueError, psutil.Error):
+            return None
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 @dataclass
 class ServiceProcess:
     name: str
@@ -48,29 +82,21 @@ class ServiceProcess:
                 start_new_session=True,
             )
         _detached.append(proc)
-        created = psutil.Process(proc.pid).create_time()
-        self.pid_file.write_text(f"{proc.pid} {created}\n")
+        PidFile(self.pid_file).record(psutil.Process(proc.pid))
         return proc.pid
 
     def process(self) -> psutil.Process | None:
         """The live process recorded in the pid file, or None."""
-        try:
-            pid_s, created_s = self.pid_file.read_text().split()
-            proc = psutil.Process(int(pid_s))
-            if abs(proc.create_time() - float(created_s)) > 1.0:
-                return None
-            if proc.status() == psutil.STATUS_ZOMBIE:
-                return None
-            return proc
-        except (FileNotFoundError, ValueError, psutil.Error):
-            return None
+        return PidFile(self.pid_file).process()
 
     def exit_code(self) -> int | None:
         """Reap our own child if it died (it may be a zombie of this process)."""
+        recorded = PidFile(self.pid_file).pid()
+        if recorded is None:
+            return None
         try:
-            pid_s, _ = self.pid_file.read_text().split()
-            pid, status = os.waitpid(int(pid_s), os.WNOHANG)
-        except (FileNotFoundError, ValueError, ChildProcessError, OSError):
+            pid, status = os.waitpid(recorded, os.WNOHANG)
+        except (ChildProcessError, OSError):
             return None
         if pid == 0:
             return None
@@ -83,7 +109,7 @@ class ServiceProcess:
         """SIGTERM the process group, wait, then SIGKILL. True if something was stopped."""
         proc = self.process()
         if proc is None:
-            self.pid_file.unlink(missing_ok=True)
+            PidFile(self.pid_file).clear()
             return False
         pgid = os.getpgid(proc.pid)
         _signal_group(pgid, signal.SIGTERM)
@@ -95,7 +121,7 @@ class ServiceProcess:
             _signal_group(pgid, signal.SIGKILL)
             time.sleep(0.5)
         self.exit_code()
-        self.pid_file.unlink(missing_ok=True)
+        PidFile(self.pid_file).clear()
         return True
 
 

@@ -1,11 +1,18 @@
-"""Bring the local stack up and down in dependency order, and report what runs."""
+"""Start and stop the local stack's processes in dependency order, and report what runs.
+
+This layer knows processes, not what runs on them: once an engine is up, `up` calls
+`on_ready(engine)` (rta.lifecycle passes rta.provision's steps), and before an engine
+stops, `down` calls `before_stop(engine)` (the pipeline's final savepoint). An engine
+the settings point at a remote endpoint starts nothing here, but gets `on_ready` too.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 
@@ -15,8 +22,9 @@ from rta.stack.errors import StackError
 from rta.stack.flink import FlinkComponent
 from rta.stack.java import find_java
 from rta.stack.kafka import KafkaComponent
-from rta.stack.pinot import PinotComponent, RemotePinot
-from rta.stack.remote import RemoteFlink, RemoteKafka
+from rta.stack.pinot import PinotComponent
+
+ENGINES = ("kafka", "pinot", "flink")
 
 
 @dataclass(frozen=True)
@@ -38,72 +46,65 @@ class ProcessStatus:
     rss_mb: float | None
 
 
-def components(settings: Settings) -> list[Component]:
-    """The components in start order.
+def is_remote(settings: Settings, engine: str) -> bool:
+    section: Any = getattr(settings, engine)
+    return bool(section.is_remote)
 
-    A remote one (rta.stack.remote, RemotePinot) starts nothing here, but still gets
-    rta's set-up from `up`: topics, tables, the pipeline job.
-    """
-    result: list[Component] = []
-    if settings.kafka.is_remote:
-        result.append(RemoteKafka(settings))
-    else:
-        result.append(KafkaComponent(settings, find_java(settings.java_home)))
-    if settings.pinot.is_remote:
-        result.append(RemotePinot(settings))
-    else:
-        result.append(PinotComponent(settings, find_java(settings.java_home)))
-    if settings.flink.is_remote:
-        result.append(RemoteFlink(settings))
-    else:
-        result.append(FlinkComponent(settings, find_java(settings.java_home)))
-    return result
+
+def components(settings: Settings, engines: Sequence[str] = ENGINES) -> list[Component]:
+    """The local components among `engines`, in start order (remote engines have none)."""
+    factories: dict[str, Callable[[], Component]] = {
+        "kafka": lambda: KafkaComponent(settings, find_java(settings.java_home)),
+        "pinot": lambda: PinotComponent(settings, find_java(settings.java_home)),
+        "flink": lambda: FlinkComponent(settings, find_java(settings.java_home)),
+    }
+    return [factories[e]() for e in ENGINES if e in engines and not is_remote(settings, e)]
 
 
 Notify = Callable[[str], None]
+Hook = Callable[[str], Sequence[str]]
 
 
 def up(
     settings: Settings,
     notify: Notify = lambda _: None,
     on_result: Callable[[StepResult], None] = lambda _: None,
+    *,
+    on_ready: Hook = lambda _: (),
+    engines: Sequence[str] = ENGINES,
 ) -> list[StepResult]:
-    """Start what is not running and set it up; return one result per component.
+    """Start what is not running; call `on_ready(engine)` once each engine answers (its
+    return value is what it changed); return one result per engine.
 
-    Kafka comes first (its topics must exist before Pinot's tables and the Flink
-    job use them); the other components then start in parallel threads. When
-    several fail, the first in start order is raised, naming the others.
+    Kafka comes first (what the others do on it must find it ready); Pinot and Flink
+    then start in parallel threads. When several fail, the first in start order is
+    raised, naming the others.
     """
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    local = {c.name: c for c in components(settings, engines)}
+    order = [e for e in ENGINES if e in engines]
     results: list[StepResult] = []
-
-    def record(result: StepResult) -> None:
+    if "kafka" in order:
+        result = _bring_up("kafka", local.get("kafka"), notify, on_ready)
         results.append(result)
         on_result(result)
-
-    comps = components(settings)
-    first = [c for c in comps if c.name.startswith("kafka")]
-    parallel = [c for c in comps if not c.name.startswith("kafka")]
-    for comp in first:
-        record(_bring_up(comp, notify))
+    parallel = [e for e in order if e != "kafka"]
     outcomes: dict[str, StepResult | BaseException] = {}
 
-    def run(comp: Component) -> None:
+    def run(engine: str) -> None:
         try:
-            outcomes[comp.name] = result = _bring_up(comp, notify)
+            outcomes[engine] = result = _bring_up(engine, local.get(engine), notify, on_ready)
             on_result(result)
         except BaseException as exc:  # re-raised in the calling thread below
-            outcomes[comp.name] = exc
+            outcomes[engine] = exc
 
     # Daemon threads: a Ctrl-C in the caller must not wait for a JVM that is still booting.
-    threads = [threading.Thread(target=run, args=(c,), daemon=True) for c in parallel]
+    threads = [threading.Thread(target=run, args=(e,), daemon=True) for e in parallel]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    failed = [
-        (c.name, outcomes[c.name]) for c in parallel if isinstance(outcomes[c.name], BaseException)
-    ]
+    failed = [(e, outcomes[e]) for e in parallel if isinstance(outcomes[e], BaseException)]
     if failed:
         exc = failed[0][1]
         assert isinstance(exc, BaseException)
@@ -111,35 +112,46 @@ def up(
             others = "; ".join(f"{n}: {str(e).splitlines()[0]}" for n, e in failed[1:])
             exc.args = (f"{exc}\n(also failed: {others})",)
         raise exc
-    results.extend(r for c in parallel if isinstance(r := outcomes[c.name], StepResult))
+    results.extend(r for e in parallel if isinstance(r := outcomes[e], StepResult))
     return results
 
 
-def _bring_up(comp: Component, notify: Notify) -> StepResult:
+def _bring_up(engine: str, comp: Component | None, notify: Notify, on_ready: Hook) -> StepResult:
     started = time.monotonic()
-    if comp.is_running():
+    if comp is None:
+        action = "remote"
+    elif comp.is_running():
         action = "already running"
     else:
-        notify(f"starting {comp.name}")
+        notify(f"starting {engine}")
         comp.start()
         action = "started"
-    notify(f"setting up {comp.name}")
     try:
-        changes = comp.after_start()
+        changes = tuple(on_ready(engine))
     except StackError:
         raise
     except Exception as exc:
         raise StackError(
-            f"{comp.name}: set-up after start failed: {type(exc).__name__}: {exc}"
+            f"{engine}: set-up after start failed: {type(exc).__name__}: {exc}"
         ) from exc
-    return StepResult(comp.name, action, time.monotonic() - started, tuple(changes))
+    name = engine if comp is not None else f"{engine} (remote)"
+    return StepResult(name, action, time.monotonic() - started, changes)
 
 
-def down(settings: Settings, notify: Notify = lambda _: None) -> list[StepResult]:
+def down(
+    settings: Settings,
+    notify: Notify = lambda _: None,
+    *,
+    before_stop: Callable[[str], None] = lambda _: None,
+) -> list[StepResult]:
+    """Stop the local components in reverse start order; `before_stop(engine)` runs first
+    for each one that is running. Remote engines are left alone."""
     results: list[StepResult] = []
     for comp in reversed(components(settings)):
         started = time.monotonic()
         notify(f"stopping {comp.name}")
+        if comp.is_running():
+            before_stop(comp.name)
         stopped = comp.stop()
         action = "stopped" if stopped else "not running"
         results.append(StepResult(comp.name, action, time.monotonic() - started))
