@@ -5,7 +5,7 @@ topic (same partitions as raw_events) with the same producer settings
 (acks=all, idempotent, lz4, linger 20 ms), in one run, so the ratio compares
 like with like on whatever else this machine is doing at the time.
 
-    .venv/bin/rta stack up            # the broker must be running
+    .venv/bin/rta up -d --no-generate  # the broker must be running
     .venv/bin/python bench/generator.py [--records 1000000]
 
 Runs each side --rounds times, alternating, and keeps each side's best (other
@@ -52,7 +52,7 @@ def _scratch_topic(settings: Settings) -> None:
     except Exception:
         sys.exit(
             f"bench: cannot reach Kafka at {settings.kafka.bootstrap} — is the stack up? "
-            "`rta stack up`"
+            "`rta up --detach --no-generate`"
         )
     if TOPIC in existing:
         for fut in admin.delete_topics([TOPIC]).values():

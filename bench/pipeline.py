@@ -5,7 +5,7 @@ from 2026-01-01, ~1,000 events per event-time second, so windows span ~33 minute
 then runs the pipeline job over the same data once per configuration:
 
     default  RTA_FLINK__TUNED=false (10-tuning.sql skipped: the seed's defaults)
-    tuned    10-tuning.sql applied (what `rta stack up` submits)
+    tuned    10-tuning.sql applied (what `rta up` submits)
 
 Each run is the product's own SQL (rta.pipeline.script.render) submitted fresh
 through the SQL Gateway, with one change: a consumer group id of its own, so it

@@ -526,9 +526,7 @@ def test_env_file_defaults_agree_with_compose_and_settings() -> None:
     assert used == set(env)
 
 
-def test_remote_components_start_nothing(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_remote_components_start_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def no_java(*_: object) -> None:
         raise AssertionError("a remote component looked for Java")
 
