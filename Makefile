@@ -10,7 +10,7 @@ JVM_CACHE := $(CURDIR)/.cache/jvm
 # Flink distribution follow it.
 FLINK_VERSION := $(shell sed -n 's:.*<flink.version>\(.*\)</flink.version>.*:\1:p' jvm/pom.xml)
 
-.PHONY: help setup run test test-unit test-integration lint format bench clean
+.PHONY: help setup run test test-unit test-integration lint format docs bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ lint: setup ## ruff check and ruff format --check
 format: setup ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
+
+docs: setup ## Regenerate docs/reference/ (settings, CLI) from the code; a unit test checks them
+	$(BIN)/python -m rta.reference
 
 bench: setup ## Run every benchmark in bench/ (needs `rta stack up`)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

@@ -24,15 +24,25 @@ class _Section(BaseModel):
 
 
 class KafkaSettings(_Section):
+    """The Kafka broker: the local one `rta up` starts, or an existing cluster."""
+
     bootstrap_servers: str | None = Field(
         None, description="Use an existing Kafka cluster instead of starting one locally."
     )
-    host: str = "127.0.0.1"
+    host: str = Field(
+        "127.0.0.1", description="Address the local broker listens on and clients connect to."
+    )
     port: int = Field(9092, description="Client listener of the local broker.")
     controller_port: int = Field(9093, description="KRaft controller listener (local broker).")
     heap: str = Field("1g", description="JVM heap of the local broker (-Xmx).")
-    raw_topic: str = "raw_events"
-    dlq_topic: str = "raw_events_dlq"
+    raw_topic: str = Field(
+        "raw_events",
+        description="Topic of incoming events: the generator and replay write it, Flink reads it.",
+    )
+    dlq_topic: str = Field(
+        "raw_events_dlq",
+        description="Dead letters: records that break the event contract, with the reason.",
+    )
     accepted_topic: str = Field(
         "accepted_events",
         description="Every event the contract accepts, once (Flink writes it, Pinot reads it).",
@@ -42,7 +52,9 @@ class KafkaSettings(_Section):
         "pipeline_counts", description="The job's running totals: read, rejected, late."
     )
     partitions: int = Field(4, ge=1, description="Partitions of raw_events and result topics.")
-    start_timeout_s: float = 60.0
+    start_timeout_s: float = Field(
+        60.0, description="Seconds to wait for the local broker to answer before giving up."
+    )
 
     @property
     def is_remote(self) -> bool:
@@ -54,25 +66,35 @@ class KafkaSettings(_Section):
 
 
 class FlinkSettings(_Section):
+    """The Flink cluster and the pipeline job: the local cluster or an existing one."""
+
     rest_url: str | None = Field(
         None, description="Use an existing Flink cluster (its REST URL) instead of a local one."
     )
-    host: str = "127.0.0.1"
+    host: str = Field(
+        "127.0.0.1", description="Address every local Flink process binds to and is reached at."
+    )
     rest_port: int = Field(8081, description="REST API and web dashboard of the local cluster.")
     rpc_port: int = Field(6123, description="JobManager RPC port of the local cluster.")
-    blob_port: int = 6124
-    taskmanager_rpc_port: int = 6122
-    taskmanager_data_port: int = 6121
+    blob_port: int = Field(6124, description="JobManager blob server port (jars, artefacts).")
+    taskmanager_rpc_port: int = Field(6122, description="RPC port of the local TaskManager.")
+    taskmanager_data_port: int = Field(
+        6121, description="Data exchange (shuffle) port of the local TaskManager."
+    )
     gateway_port: int = Field(8083, description="SQL Gateway REST port (job submission).")
     gateway_url: str | None = Field(
         None, description="SQL Gateway of an existing cluster (with rest_url)."
     )
     slots: int = Field(2, ge=1, description="Task slots of the local TaskManager.")
     parallelism: int = Field(2, ge=1, description="Default parallelism of the pipeline job.")
-    jobmanager_memory: str = "1024m"
+    jobmanager_memory: str = Field(
+        "1024m", description="Process memory of the local JobManager (Flink memory size)."
+    )
     # The heap-based state backend keeps de-duplication and session state on the heap;
     # managed memory (off-heap, used only by RocksDB and batch operators) is kept small.
-    taskmanager_memory: str = "3072m"
+    taskmanager_memory: str = Field(
+        "3072m", description="Process memory of the local TaskManager (Flink memory size)."
+    )
     consumer_group: str = Field(
         "rta-flink-pipeline", description="Kafka consumer group of the pipeline's source."
     )
@@ -100,7 +122,10 @@ class FlinkSettings(_Section):
         None,
         description="Directory of the pipeline's .sql files (default: the ones packaged with rta).",
     )
-    start_timeout_s: float = 120.0
+    start_timeout_s: float = Field(
+        120.0,
+        description="Seconds to wait for the local cluster (slots, SQL Gateway) before giving up.",
+    )
 
     @property
     def is_remote(self) -> bool:
@@ -116,21 +141,27 @@ class FlinkSettings(_Section):
 
 
 class PinotSettings(_Section):
+    """The Pinot cluster and its tables: the local one (with ZooKeeper) or an existing one."""
+
     controller_url: str | None = Field(
         None, description="Use an existing Pinot cluster (controller URL) instead of a local one."
     )
     broker_url: str | None = Field(None, description="Broker URL of an existing Pinot cluster.")
-    host: str = "127.0.0.1"
-    zookeeper_port: int = 2181
+    host: str = Field(
+        "127.0.0.1", description="Address the local ZooKeeper and Pinot roles bind to."
+    )
+    zookeeper_port: int = Field(2181, description="Client port of the local ZooKeeper.")
     controller_port: int = Field(9000, description="Controller API and query console.")
     broker_port: int = Field(8099, description="Broker query endpoint.")
     server_netty_port: int = Field(
         8098, description="Server query port (Pinot 0.11 binds it on all interfaces)."
     )
-    server_admin_port: int = 8097
+    server_admin_port: int = Field(
+        8097, description="Server admin API (health and readiness checks)."
+    )
     heap: str = Field("2g", description="JVM heap of the Pinot cluster process.")
     zookeeper_heap: str = Field("256m", description="JVM heap of Pinot's local ZooKeeper.")
-    cluster_name: str = "RTA"
+    cluster_name: str = Field("RTA", description="Pinot cluster name registered in ZooKeeper.")
     kafka_bootstrap: str | None = Field(
         None,
         description="Kafka bootstrap servers as Pinot's servers see them (default: kafka's).",
@@ -142,7 +173,9 @@ class PinotSettings(_Section):
         None,
         description="Directory of the table and schema .json files (default: the packaged ones).",
     )
-    start_timeout_s: float = 180.0
+    start_timeout_s: float = Field(
+        180.0, description="Seconds to wait for the local cluster to answer before giving up."
+    )
 
     @property
     def is_remote(self) -> bool:
@@ -158,10 +191,16 @@ class PinotSettings(_Section):
 
 
 class GeneratorSettings(_Section):
+    """Simulated shop traffic (`rta generate`, and the generator of `rta up`)."""
+
     rate: float = Field(1000.0, ge=0, description="Events per second; 0 = as fast as possible.")
     users: int = Field(2000, ge=1, description="Size of the simulated user population.")
     products: int = Field(200, ge=1, description="Size of the product catalogue.")
-    seed: int | None = None
+    seed: int | None = Field(
+        None,
+        description="Seed of users, products and sessions (unset: a random one, printed "
+        "in the summary).",
+    )
 
 
 class Settings(BaseSettings):
