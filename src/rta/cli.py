@@ -20,6 +20,7 @@ from rta.commands import schema as schema_cmd
 from rta.commands import stack as stack_cmd
 from rta.commands import status as status_cmd
 from rta.commands import up as up_cmd
+from rta.errors import RtaError
 from rta.settings import load_settings
 
 app = typer.Typer(
@@ -60,8 +61,20 @@ app.command("generate")(generate_cmd.generate)
 app.command("replay")(replay_cmd.replay)
 
 
-def main() -> None:
-    app(prog_name="rta")
+def main(argv: list[str] | None = None) -> None:
+    """Run `rta` (argv: the arguments, default sys.argv[1:]).
+
+    Every RtaError a command lets through ends here: one red line on stderr, the log
+    to read when the error names one, and the error's exit code. Typer itself still
+    handles --help, usage errors (2), typer.Exit and Ctrl-C (130).
+    """
+    try:
+        app(args=argv, prog_name="rta")
+    except RtaError as exc:
+        typer.secho(f"rta: {exc}", err=True, fg="red")
+        if exc.log is not None:
+            typer.secho(f"Full log: {exc.log}", err=True)
+        raise SystemExit(exc.exit_code) from None
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from rta.errors import InputError
+
 __all__ = [
     "EVENT_TYPES",
     "AddToCart",
@@ -184,8 +186,11 @@ Event = Annotated[PageView | ProductView | AddToCart | Purchase, Field(discrimin
 _adapter: TypeAdapter[Any] = TypeAdapter(Event)
 
 
-class EventError(ValueError):
-    """An event that does not satisfy the contract; `reason` names field and cause."""
+class EventError(InputError, ValueError):
+    """An event that does not satisfy the contract; `reason` names field and cause.
+
+    Also a ValueError, the type callers of a validating parser expect.
+    """
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from rta.errors import RtaError
 from rta.events import EventError, parse_event_json
 from rta.generator.progress import ProgressDisplay
 from rta.kafka.client import produce_waiting
@@ -28,7 +29,7 @@ _KEEP_REASONS = 5
 _POLL_EVERY = 1000
 
 
-class ReplayError(RuntimeError):
+class ReplayError(RtaError):
     """The replay cannot start or could not deliver (missing file, Kafka down)."""
 
 

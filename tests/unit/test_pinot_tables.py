@@ -20,7 +20,6 @@ from rta.pinot.admin import (
     TableDef,
     apply_tables,
     render_tables,
-    render_text,
 )
 from rta.pinot.query import QueryResult
 from rta.pinot.report import build_report
@@ -198,12 +197,6 @@ def test_indexed_columns_exist_in_the_schema(defs: dict[str, TableDef]) -> None:
             "sortedColumn",
         ):
             assert set(index.get(key, [])) <= fields, (d.name, key)
-
-
-def test_render_text_only_fills_braced_lower_case_names() -> None:
-    assert render_text("a ${x} $1 $y $$ ${X}", {"x": 7}) == "a 7 $1 $y $$ ${X}"
-    with pytest.raises(KeyError, match="missing"):
-        render_text("${missing}", {})
 
 
 # A fake controller: the real one adds defaults and names tables <name>_REALTIME.

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Protocol
 
+from rta.errors import RtaError
+
 __all__ = ["FileSink", "Sink", "SinkError", "StreamSink"]
 
 
-class SinkError(RuntimeError):
+class SinkError(RtaError):
     """Records could not be delivered (the message says how many and why)."""
 
 

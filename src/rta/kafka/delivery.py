@@ -14,6 +14,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from rta.errors import ServiceUnavailableError
 from rta.kafka.client import make_producer
 from rta.settings import Settings
 
@@ -28,7 +29,7 @@ __all__ = [
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 
 
-class KafkaUnavailableError(RuntimeError):
+class KafkaUnavailableError(ServiceUnavailableError):
     """The broker cannot be reached or lacks a topic we need."""
 
 

@@ -3,8 +3,8 @@
 The schemas and table configs live in `rta/pinot/tables/*.json`, the same files the
 docker compose deployment mounts. Environment-specific values are `${name}`
 placeholders (Kafka bootstrap servers, topic, flush thresholds, replicas) that are
-filled here at creation time; any other `$` (e.g. `$1` in a regexpReplace) is left
-as it is.
+filled here at creation time by `rta.templates.fill`; any other `$` (e.g. `$1` in a
+regexpReplace) is left as it is.
 
 `apply_tables` is idempotent: a definition that the controller already holds is left
 alone, a changed one is updated in place (PUT), and the list of changes says which.
@@ -13,17 +13,17 @@ alone, a changed one is updated in place (PUT), and the list of changes says whi
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from string import Template
 from typing import Any
 
-import httpx
-
 from rta import tables as registry
+from rta.errors import ServiceError
+from rta.http import JsonClient
 from rta.settings import Settings
+from rta.templates import fill_file
 
 __all__ = [
     "TABLES",
@@ -32,7 +32,6 @@ __all__ = [
     "TableDef",
     "apply_tables",
     "render_tables",
-    "render_text",
     "table_topics",
 ]
 
@@ -40,28 +39,8 @@ __all__ = [
 TABLES = tuple(t.name for t in registry.TABLES)
 
 
-class PinotAdminError(Exception):
+class PinotAdminError(ServiceError):
     """The controller refused a definition or could not be reached; the message says why."""
-
-
-class _Placeholders(Template):
-    """Only `${lower_case}` is a placeholder; `$1`, `$$` and bare `$name` stay as they are."""
-
-    flags = re.RegexFlag(0)  # not IGNORECASE: ${UPPER} is left for shells and compose
-
-    pattern = r"""
-    \$(?:
-      (?P<escaped>(?!))               |
-      (?P<named>(?!))                 |
-      \{(?P<braced>[a-z_][a-z0-9_]*)\} |
-      (?P<invalid>(?!))
-    )
-    """  # type: ignore[assignment]
-
-
-def render_text(text: str, values: dict[str, object]) -> str:
-    """Fill `${name}` placeholders; an unknown name raises KeyError naming it."""
-    return _Placeholders(text).substitute({k: str(v) for k, v in values.items()})
 
 
 @dataclass(frozen=True)
@@ -77,11 +56,11 @@ def table_topics(settings: Settings) -> dict[str, str]:
     return {t.name: registry.table_topic(t, settings) for t in registry.TABLES}
 
 
-def _read(name: str, directory: Path | None = None) -> str:
+def _source(name: str, directory: Path | None = None) -> Traversable:
     """A definition file from `pinot.tables_dir` (compose mounts them), else the package."""
     if directory is not None:
-        return (directory / name).read_text()
-    return resources.files("rta.pinot").joinpath("tables", name).read_text()
+        return directory / name
+    return resources.files("rta.pinot").joinpath("tables", name)
 
 
 def render_tables(settings: Settings) -> list[TableDef]:
@@ -97,14 +76,11 @@ def render_tables(settings: Settings) -> list[TableDef]:
             "flush_time": p.flush_time,
             "replicas": p.replicas,
         }
-        docs = []
-        for kind in ("schema", "table"):
-            file = f"{name}.{kind}.json"
-            try:
-                docs.append(json.loads(render_text(_read(file, p.tables_dir), values)))
-            except KeyError as exc:
-                raise ValueError(f"{file}: unknown placeholder ${{{exc.args[0]}}}") from None
-        result.append(TableDef(name, topics[name], docs[0], docs[1]))
+        schema, table = (
+            json.loads(fill_file(_source(f"{name}.{kind}.json", p.tables_dir), **values))
+            for kind in ("schema", "table")
+        )
+        result.append(TableDef(name, topics[name], schema, table))
     return result
 
 
@@ -133,86 +109,55 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-class PinotAdmin:
+class PinotAdmin(JsonClient):
     """A small client for the controller's schema and table API."""
 
-    def __init__(
-        self,
-        controller_url: str,
-        timeout_s: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.url = controller_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout_s, transport=transport)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> PinotAdmin:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise PinotAdminError(
-                f"cannot reach the Pinot controller at {self.url} ({exc})"
-            ) from None
-
-    def _check(self, resp: httpx.Response, what: str) -> None:
-        if resp.status_code >= 400:
-            raise PinotAdminError(
-                f"{what}: controller answered HTTP {resp.status_code}: {_message(resp)}"
-            )
+    service = "the Pinot controller"
+    error = PinotAdminError
 
     def healthy(self) -> bool:
         try:
-            return self._http.get("/health").status_code == 200
-        except httpx.TransportError:
+            return self.send("GET", "/health").status_code == 200
+        except PinotAdminError:
             return False
 
     def tables(self) -> list[str]:
-        resp = self._call("GET", "/tables")
-        self._check(resp, "listing tables")
-        return list(resp.json().get("tables", []))
+        return list(self.request("GET", "/tables", what="listing tables").get("tables", []))
 
     def schema(self, name: str) -> dict[str, Any] | None:
-        resp = self._call("GET", f"/schemas/{name}")
-        if resp.status_code == 404:
-            return None
-        self._check(resp, f"reading schema {name}")
-        return resp.json()  # type: ignore[no-any-return]
+        return self.request(  # type: ignore[no-any-return]
+            "GET", f"/schemas/{name}", what=f"reading schema {name}", missing_ok=True
+        )
 
     def realtime_table(self, name: str) -> dict[str, Any] | None:
-        resp = self._call("GET", f"/tables/{name}", params={"type": "realtime"})
-        if resp.status_code == 404:
-            return None
-        self._check(resp, f"reading table {name}")
-        return resp.json().get("REALTIME")  # type: ignore[no-any-return]
+        found = self.request(
+            "GET",
+            f"/tables/{name}",
+            params={"type": "realtime"},
+            what=f"reading table {name}",
+            missing_ok=True,
+        )
+        return None if found is None else found.get("REALTIME")
 
     def apply_schema(self, schema: dict[str, Any]) -> str | None:
         """Create or update a schema; return what changed, or None if it was up to date."""
         name = schema["schemaName"]
         current = self.schema(name)
         if current is None:
-            resp = self._call("POST", "/schemas", json=schema)
-            self._check(resp, f"creating schema {name}")
+            self.request("POST", "/schemas", json=schema, what=f"creating schema {name}")
             return f"created schema {name}"
         if _same(schema, current):
             return None
         # reload: segments that already exist pick up added columns (with defaults); the
         # controller refuses to reload a table that does not exist yet.
         reload = self.realtime_table(name) is not None
-        resp = self._call(
+        resp = self.send(
             "PUT", f"/schemas/{name}", params={"reload": str(reload).lower()}, json=schema
         )
         if resp.status_code >= 400:
             raise PinotAdminError(
                 f"schema {name} differs from the one in Pinot and the controller refused to "
-                f"update it (HTTP {resp.status_code}: {_message(resp)}). Pinot only accepts "
+                f"update it (HTTP {resp.status_code}: {self._detail(resp)}). Pinot only accepts "
                 "backward-compatible changes such as added columns; for anything else drop "
                 f"the table and schema (DELETE {self.url}/tables/{name}, then /schemas/{name}) "
                 "and run `rta stack up` again."
@@ -224,25 +169,13 @@ class PinotAdmin:
         name = table["tableName"]
         current = self.realtime_table(name)
         if current is None:
-            resp = self._call("POST", "/tables", json=table)
-            self._check(resp, f"creating table {name}")
+            self.request("POST", "/tables", json=table, what=f"creating table {name}")
             return f"created table {name}"
         # The controller names it "<name>_REALTIME"; everything else must match.
         if _same({k: v for k, v in table.items() if k != "tableName"}, current):
             return None
-        resp = self._call("PUT", f"/tables/{name}", json=table)
-        self._check(resp, f"updating table {name}")
+        self.request("PUT", f"/tables/{name}", json=table, what=f"updating table {name}")
         return f"updated table {name}"
-
-
-def _message(resp: httpx.Response) -> str:
-    try:
-        body = resp.json()
-    except ValueError:
-        return resp.text[:500]
-    if isinstance(body, dict):
-        return str(body.get("_error") or body.get("error") or body)[:500]
-    return str(body)[:500]
 
 
 def apply_tables(

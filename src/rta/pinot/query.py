@@ -1,18 +1,19 @@
-"""Queries against the Pinot broker's SQL endpoint, used by the CLI, dashboard and tests."""
+"""Queries against the Pinot broker's SQL endpoint, used by the CLI, the health checks and tests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+from rta.errors import ServiceError, ServiceUnavailableError
+from rta.http import JsonClient
 
 
-class PinotQueryError(Exception):
+class PinotQueryError(ServiceError):
     """Pinot refused or failed the query; the message is Pinot's own."""
 
 
-class PinotUnavailableError(PinotQueryError):
+class PinotUnavailableError(PinotQueryError, ServiceUnavailableError):
     """The broker could not be reached."""
 
 
@@ -28,33 +29,16 @@ class QueryResult:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
-class PinotClient:
-    """A small synchronous client for the broker (queries) and controller (admin)."""
+class PinotClient(JsonClient):
+    """A small synchronous client for the broker's SQL endpoint."""
 
-    def __init__(self, broker_url: str, timeout_s: float = 30.0) -> None:
-        self.broker_url = broker_url.rstrip("/")
-        self._http = httpx.Client(timeout=timeout_s)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> PinotClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    service = "the Pinot broker"
+    error = PinotQueryError
+    unavailable_error = PinotUnavailableError
+    unreachable_hint = "is the stack up? (`rta stack up`)"
 
     def query(self, sql: str) -> QueryResult:
-        try:
-            resp = self._http.post(f"{self.broker_url}/query/sql", json={"sql": sql})
-        except httpx.TransportError as exc:
-            raise PinotUnavailableError(
-                f"cannot reach the Pinot broker at {self.broker_url} ({exc}); "
-                "is the stack up? (`rta stack up`)"
-            ) from None
-        if resp.status_code != 200:
-            raise PinotQueryError(f"broker answered HTTP {resp.status_code}: {resp.text[:500]}")
-        return parse_response(resp.json())
+        return parse_response(self.request("POST", "/query/sql", json={"sql": sql}))
 
 
 def parse_response(body: dict[str, Any]) -> QueryResult:
@@ -65,7 +49,7 @@ def parse_response(body: dict[str, Any]) -> QueryResult:
     if table is None:
         return QueryResult([], [], [], int(body.get("timeUsedMs", 0)))
     schema = table["dataSchema"]
-    stats = {
+    stats: dict[str, Any] = {
         k: body[k]
         for k in ("numDocsScanned", "totalDocs", "numSegmentsQueried", "numServersResponded")
         if k in body

@@ -10,8 +10,11 @@ from typing import Any
 
 import httpx
 
+from rta.errors import ServiceError
+from rta.http import JsonClient
 
-class GatewayError(Exception):
+
+class GatewayError(ServiceError):
     """A statement failed; the message carries Flink's own root cause."""
 
 
@@ -23,22 +26,16 @@ class StatementResult:
     seconds: float
 
 
-class SqlGateway:
-    def __init__(self, url: str, timeout_s: float = 120.0) -> None:
-        self.url = url.rstrip("/")
-        self._http = httpx.Client(timeout=timeout_s)
+class SqlGateway(JsonClient):
+    service = "the Flink SQL Gateway"
+    error = GatewayError
+    # A statement (a job submission) may take long to compile and start.
+    default_timeout_s = 120.0
 
-    def close(self) -> None:
-        self._http.close()
-
-    def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
-        try:
-            resp = self._http.request(method, self.url + path, json=body)
-        except httpx.TransportError as exc:
-            raise GatewayError(f"cannot reach the Flink SQL Gateway at {self.url}: {exc}") from None
-        if resp.status_code >= 400:
-            raise GatewayError(_root_cause(resp))
-        return resp.json() if resp.content else {}
+    def _failure(self, resp: httpx.Response, what: str | None) -> str:
+        # The statement's own error is what the SQL author needs; the session and
+        # operation handles in the URL would only bury it.
+        return _root_cause(resp)
 
     def run_script(
         self,
@@ -47,8 +44,10 @@ class SqlGateway:
         on_statement: Callable[[StatementResult], None] = lambda _: None,
     ) -> list[StatementResult]:
         """Run statements in order in one session; stop at the first failure."""
-        session = self._call(
-            "POST", "/v3/sessions", {"sessionName": "rta", "properties": dict(properties or {})}
+        session = self.request(
+            "POST",
+            "/v3/sessions",
+            json={"sessionName": "rta", "properties": dict(properties or {})},
         )["sessionHandle"]
         results = []
         try:
@@ -59,19 +58,19 @@ class SqlGateway:
         finally:
             # The session expires on its own; the statements' outcome is what matters.
             with contextlib.suppress(GatewayError):
-                self._call("DELETE", f"/v3/sessions/{session}")
+                self.request("DELETE", f"/v3/sessions/{session}")
         return results
 
     def _execute(self, session: str, statement: str) -> StatementResult:
         start = time.monotonic()
-        op = self._call("POST", f"/v3/sessions/{session}/statements", {"statement": statement})[
-            "operationHandle"
-        ]
+        op = self.request(
+            "POST", f"/v3/sessions/{session}/statements", json={"statement": statement}
+        )["operationHandle"]
         token, rows, job_id = 0, [], None
         try:
             while True:
                 try:
-                    r = self._call(
+                    r = self.request(
                         "GET",
                         f"/v3/sessions/{session}/operations/{op}/result/{token}?rowFormat=JSON",
                     )
@@ -89,7 +88,7 @@ class SqlGateway:
                 token = int(nxt.split("/result/")[1].split("?")[0])
         finally:
             with contextlib.suppress(GatewayError):
-                self._call("DELETE", f"/v3/sessions/{session}/operations/{op}/close")
+                self.request("DELETE", f"/v3/sessions/{session}/operations/{op}/close")
         return StatementResult(statement, job_id, rows, time.monotonic() - start)
 
 

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from rta.errors import ServiceError
+from rta.http import JsonClient
 from rta.pipeline.script import JOB_NAME
 
 ACTIVE_STATES = {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "RECONCILING"}
 
 
-class FlinkRestError(Exception):
-    pass
+class FlinkRestError(ServiceError):
+    """Flink's REST API refused a request or could not be reached."""
 
 
 _SPLIT_WATERMARK = re.compile(r"^\d+\.Source__[^.]+\.split\.([^.]+)\.watermark\.currentWatermark$")
@@ -35,29 +35,19 @@ class JobInfo:
         return self.state in ACTIVE_STATES
 
 
-class FlinkRest:
-    def __init__(self, url: str, timeout_s: float = 30.0) -> None:
-        self.url = url.rstrip("/")
-        self._http = httpx.Client(timeout=timeout_s)
+class FlinkRest(JsonClient):
+    service = "Flink's REST API"
+    error = FlinkRestError
 
-    def close(self) -> None:
-        self._http.close()
-
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        try:
-            resp = self._http.request(method, self.url + path, json=body)
-        except httpx.TransportError as exc:
-            raise FlinkRestError(f"cannot reach Flink at {self.url}: {exc}") from None
-        if resp.status_code >= 400:
-            raise FlinkRestError(f"{method} {path}: HTTP {resp.status_code} {resp.text[:300]}")
-        return resp.json() if resp.content else {}
+    def jobs_overview(self) -> list[dict[str, Any]]:
+        """Every job the cluster knows, whatever its name, as Flink describes it."""
+        return list(self.request("GET", "/jobs/overview").get("jobs", []))
 
     def jobs(self, name: str = JOB_NAME) -> list[JobInfo]:
         """Jobs of that name, newest first."""
-        data = self._call("GET", "/jobs/overview")
         jobs = [
             JobInfo(j["jid"], j["name"], j["state"], j["start-time"], j["duration"])
-            for j in data.get("jobs", [])
+            for j in self.jobs_overview()
             if j["name"] == name
         ]
         return sorted(jobs, key=lambda j: j.start_time_ms, reverse=True)
@@ -66,10 +56,10 @@ class FlinkRest:
         return next((j for j in self.jobs(name) if j.active), None)
 
     def job(self, job_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/jobs/{job_id}")  # type: ignore[no-any-return]
+        return self.request("GET", f"/jobs/{job_id}")  # type: ignore[no-any-return]
 
     def checkpoints(self, job_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/jobs/{job_id}/checkpoints")  # type: ignore[no-any-return]
+        return self.request("GET", f"/jobs/{job_id}/checkpoints")  # type: ignore[no-any-return]
 
     def latest_checkpoint_path(self, job_id: str) -> str | None:
         latest = self.checkpoints(job_id).get("latest") or {}
@@ -80,17 +70,17 @@ class FlinkRest:
         return None
 
     def cancel(self, job_id: str) -> None:
-        self._call("PATCH", f"/jobs/{job_id}?mode=cancel")
+        self.request("PATCH", f"/jobs/{job_id}?mode=cancel")
 
     def stop_with_savepoint(self, job_id: str, target_dir: str | None, timeout_s: float) -> str:
         """Stop the job after a final savepoint; return its path."""
         body: dict[str, Any] = {"drain": False, "formatType": "CANONICAL"}
         if target_dir:
             body["targetDirectory"] = target_dir
-        request_id = self._call("POST", f"/jobs/{job_id}/stop", body)["request-id"]
+        request_id = self.request("POST", f"/jobs/{job_id}/stop", json=body)["request-id"]
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            r = self._call("GET", f"/jobs/{job_id}/savepoints/{request_id}")
+            r = self.request("GET", f"/jobs/{job_id}/savepoints/{request_id}")
             if r.get("status", {}).get("id") == "COMPLETED":
                 op = r.get("operation") or {}
                 if "failure-cause" in op:
@@ -102,7 +92,7 @@ class FlinkRest:
 
     def vertex_watermark(self, job_id: str, vertex_id: str) -> int | None:
         """Lowest output watermark over the vertex's subtasks (None before the first)."""
-        wms = self._call("GET", f"/jobs/{job_id}/vertices/{vertex_id}/watermarks")
+        wms = self.request("GET", f"/jobs/{job_id}/vertices/{vertex_id}/watermarks")
         values = [int(w["value"]) for w in wms if w["value"].lstrip("-").isdigit()]
         low = min(values) if values else None
         return low if low is not None and low > -(2**62) else None
@@ -111,10 +101,10 @@ class FlinkRest:
         """The source's per-partition watermarks (Kafka split name -> epoch ms)."""
         vertex = self.vertex_metrics(job_id)[0]
         path = f"/jobs/{job_id}/vertices/{vertex['id']}/metrics"
-        names = [m["id"] for m in self._call("GET", path) if _SPLIT_WATERMARK.match(m["id"])]
+        names = [m["id"] for m in self.request("GET", path) if _SPLIT_WATERMARK.match(m["id"])]
         if not names:
             return {}
-        values = self._call("GET", f"{path}?get={','.join(names)}")
+        values = self.request("GET", f"{path}?get={','.join(names)}")
         return {
             _SPLIT_WATERMARK.match(m["id"]).group(1): int(float(m["value"]))  # type: ignore[union-attr]
             for m in values
@@ -122,12 +112,19 @@ class FlinkRest:
 
     def records_out_per_second(self, job_id: str, vertex_id: str) -> float | None:
         """A vertex's output rate, summed over its subtasks."""
-        agg = self._call(
-            "GET",
-            f"/jobs/{job_id}/vertices/{vertex_id}/subtasks/metrics"
-            "?get=numRecordsOutPerSecond&agg=sum",
-        )
+        agg = self.subtask_metrics(job_id, vertex_id, ["numRecordsOutPerSecond"], agg="sum")
         return next((float(m["sum"]) for m in agg if m.get("id") == "numRecordsOutPerSecond"), None)
+
+    def subtask_metrics(
+        self, job_id: str, vertex_id: str, names: list[str], agg: str | None = None
+    ) -> list[dict[str, Any]]:
+        """A vertex's metrics aggregated over its subtasks: [{"id", "min", "max", "avg",
+        "sum"}], or only the `agg` ones ("sum", "avg", ...)."""
+        # Written out, not passed as params: httpx would escape the commas in `get`.
+        query = f"get={','.join(names)}" + (f"&agg={agg}" if agg else "")
+        return list(
+            self.request("GET", f"/jobs/{job_id}/vertices/{vertex_id}/subtasks/metrics?{query}")
+        )
 
     def vertex_metrics(self, job_id: str) -> list[dict[str, Any]]:
         """Per-vertex records in/out (read-records / write-records) of a job."""

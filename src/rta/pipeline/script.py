@@ -1,7 +1,8 @@
 """Render the pipeline's .sql files and split them into statements for the SQL Gateway.
 
 The files hold ${placeholders} (hosts, topics, time bounds) that the local stack,
-the docker compose init service and the tests fill from the same settings.
+the docker compose init service and the tests fill from the same settings
+(`rta.templates.fill`: any other '$', as in a regular expression, is left alone).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from importlib.resources.abc import Traversable
 
 from rta.pipeline.contract import UNDECODABLE_REASON, violation_sql
 from rta.settings import Settings
+from rta.templates import fill_file
 
 # Order matters: configuration, then tables, then the one statement set.
 SQL_FILES = ("00-config.sql", "10-tuning.sql", "20-tables.sql", "30-pipeline.sql")
@@ -49,21 +51,6 @@ def placeholders(settings: Settings) -> dict[str, str]:
     }
 
 
-_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
-
-
-def fill(text: str, values: dict[str, str], source: str = "SQL") -> str:
-    """Replace ${name} placeholders; other '$' (regular expressions) are left alone."""
-
-    def sub(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in values:
-            raise KeyError(f"{source}: unknown placeholder ${{{name}}}")
-        return values[name]
-
-    return _PLACEHOLDER.sub(sub, text)
-
-
 def sql_source(settings: Settings) -> Traversable:
     """Where the .sql files are read: `flink.sql_dir` (compose mounts them), else the package."""
     if settings.flink.sql_dir is not None:
@@ -77,8 +64,7 @@ def render(settings: Settings, files: tuple[str, ...] = SQL_FILES) -> str:
     for name in files:
         if name == "10-tuning.sql" and not settings.flink.tuned:
             continue
-        text = sql_source(settings).joinpath(name).read_text()
-        parts.append(f"-- {name}\n" + fill(text, values, name))
+        parts.append(f"-- {name}\n" + fill_file(sql_source(settings).joinpath(name), **values))
     return "\n".join(parts)
 
 

@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-from pathlib import Path
+from rta.errors import RtaError
 
 
-class StackError(Exception):
+class StackError(RtaError):
     """A local-stack failure, with a message meant for the person at the terminal."""
-
-    def __init__(self, message: str, log: Path | None = None) -> None:
-        super().__init__(message)
-        self.log = log
 
 
 class JavaError(StackError):
