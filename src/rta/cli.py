@@ -4,9 +4,12 @@ tested on their own."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from pydantic import ValidationError
 
+from rta import log
 from rta.commands import config as config_cmd
 from rta.commands import generate as generate_cmd
 from rta.commands import logs as logs_cmd
@@ -21,6 +24,7 @@ from rta.commands import stack as stack_cmd
 from rta.commands import status as status_cmd
 from rta.commands import up as up_cmd
 from rta.errors import RtaError
+from rta.layout import Layout
 from rta.settings import load_settings
 
 app = typer.Typer(
@@ -37,12 +41,25 @@ app = typer.Typer(
 
 
 @app.callback()
-def _load(ctx: typer.Context) -> None:
+def _load(
+    ctx: typer.Context,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Also show the log lines of client libraries (Kafka client, HTTP) on "
+            "stderr, from INFO on; without it their warnings go only to "
+            "<RTA_STATE_DIR>/logs/rta.log (no env var).",
+        ),
+    ] = False,
+) -> None:
     try:
         ctx.obj = load_settings()
     except ValidationError as exc:
         typer.secho(f"rta: invalid settings:\n{exc}", err=True, fg="red")
         raise typer.Exit(2) from None
+    log.configure(verbose, Layout(ctx.obj.state_dir).log_file("rta"))
 
 
 app.command("up")(up_cmd.up)

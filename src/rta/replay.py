@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,16 +16,16 @@ from typing import Any, Protocol
 from rta.errors import RtaError
 from rta.events import EventError, parse_event_json
 from rta.generator.progress import ProgressDisplay
-from rta.kafka.client import produce_waiting
+from rta.kafka.client import POLL_EVERY, produce_waiting
 from rta.kafka.delivery import DeliveryTracker, KafkaUnavailableError, connect_producer
 from rta.kafka.dlq import send_to_dlq
+from rta.pacing import Pacer
 from rta.settings import Settings
 
 __all__ = ["ProducerLike", "ReplayError", "ReplaySummary", "replay_file"]
 
 # How many rejection reasons the summary keeps (all are in the DLQ headers).
 _KEEP_REASONS = 5
-_POLL_EVERY = 1000
 
 
 class ReplayError(RtaError):
@@ -74,13 +73,14 @@ def replay_file(
     tracker: DeliveryTracker | None = None,
     stop: threading.Event | None = None,
     progress: ProgressDisplay | None = None,
-    connect_timeout_s: float = 10.0,
+    connect_timeout_s: float | None = None,
 ) -> ReplaySummary:
     """Produce every valid line of `path` to `topic` (default raw_events), keyed by
     its session_id; route every invalid line to the DLQ. Blank lines are skipped.
 
-    Raises ReplayError if the file cannot be read, Kafka is unreachable, or records
-    were not delivered. Pass `producer` to use another (e.g. a recording fake).
+    Raises ReplayError if the file cannot be read, Kafka does not answer within
+    connect_timeout_s (default: rta.kafka.delivery.DEFAULT_CONNECT_TIMEOUT_S), or
+    records were not delivered. Pass `producer` to use another (e.g. a recording fake).
     """
     if not path.is_file():
         raise ReplayError(f"no such file: {path}")
@@ -95,7 +95,7 @@ def replay_file(
     stop = stop or threading.Event()
     progress = progress or ProgressDisplay("", enabled=False)
     summary = ReplaySummary()
-    started = time.monotonic()
+    pacer = Pacer(rate)
     done = 0
     try:
         with path.open("rb") as f, progress:
@@ -125,20 +125,17 @@ def replay_file(
                     produce_waiting(producer, topic, raw, event.session_id.encode())
                     summary.sent += 1
                 done += 1
-                if not done % _POLL_EVERY:
+                if not done % POLL_EVERY:
                     producer.poll(0)
-                    progress.advance(_POLL_EVERY)
-                if rate:
-                    ahead = started + done / rate - time.monotonic()
-                    if ahead > 0:
-                        time.sleep(ahead)
-            progress.advance(done % _POLL_EVERY)
+                    progress.advance(POLL_EVERY)
+                pacer.wait(done)
+            progress.advance(done % POLL_EVERY)
     except OSError as exc:
         raise ReplayError(f"cannot read {path}: {exc.strerror}") from None
     finally:
         left = producer.flush(60.0)
         summary.undelivered = left + tracker.failed
-        summary.elapsed_s = time.monotonic() - started
+        summary.elapsed_s = pacer.elapsed_s
     if summary.undelivered:
         why = "; ".join(tracker.reasons) or "not delivered before the flush timeout"
         raise ReplayError(f"{summary.undelivered} record(s) were not delivered: {why}")

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -27,29 +22,9 @@ from rta.generator import (
 from rta.generator import generate as run_generate
 from rta.generator.progress import ProgressDisplay
 from rta.settings import Settings
+from rta.signals import StopSignals
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-@contextmanager
-def stop_on_sigint() -> Iterator[threading.Event]:
-    """First Ctrl-C asks the generator to stop after its batch (then it flushes and
-    summarises); a second one aborts at once."""
-    stop = threading.Event()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    if threading.current_thread() is not threading.main_thread():
-        yield stop  # signals can only be caught in the main thread
-        return
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield stop
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def generate(
@@ -199,8 +174,9 @@ def generate(
         raise typer.BadParameter(str(exc)) from None
     progress = ProgressDisplay("generating", count, enabled=None if not quiet else False)
     try:
-        with stop_on_sigint() as stop:
-            summary = run_generate(settings, options, stop=stop, progress=progress)
+        # Ctrl-C: the generator stops after its batch, flushes and summarises.
+        with StopSignals() as signals:
+            summary = run_generate(settings, options, stop=signals.stop, progress=progress)
     except (KafkaUnavailableError, SinkError) as exc:
         err.print(f"[red]rta generate: {escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
@@ -213,27 +189,13 @@ def generate(
         SinkKind.file: str(output),
         SinkKind.stdout: "stdout",
     }[sink]
-    err.print(escape(describe(summary, where)))
+    err.print(escape(summary.describe(where)))
     if summary.error:
         err.print(f"[red]rta generate: {escape(summary.error)}[/red]")
         raise typer.Exit(1)
 
 
 def describe(summary: RunSummary, where: str) -> str:
-    """One paragraph: what was sent where, how fast, and what of it is chaos."""
-    s = summary.stats
-    parts = [f"{s.events:,} events in {s.sessions:,} sessions"]
-    if s.duplicates:
-        parts.append(f"{s.duplicates:,} duplicates")
-    if s.invalid:
-        kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(s.invalid.items()))
-        parts.append(f"{s.invalid_total:,} invalid ({kinds})")
-    if s.late:
-        parts.append(f"{s.late:,} late")
-    if s.tz_mixed:
-        parts.append(f"{s.tz_mixed:,} with other offsets")
-    head = "interrupted: " if summary.interrupted else ""
-    return (
-        f"{head}sent {summary.sent:,} records to {where} in {summary.elapsed_s:.2f} s "
-        f"({summary.rate:,.0f}/s): {'; '.join(parts)}; seed {summary.seed}"
-    )
+    """RunSummary.describe, for rta.foreground until it calls that itself (commands
+    are imported by the CLI only); then this goes."""
+    return summary.describe(where)

@@ -9,10 +9,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from rta.commands.generate import stop_on_sigint
 from rta.generator.progress import ProgressDisplay
 from rta.replay import ReplayError, replay_file
 from rta.settings import Settings
+from rta.signals import StopSignals
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -45,9 +45,10 @@ def replay(
     settings: Settings = ctx.obj
     progress = ProgressDisplay(f"replaying {file.name}", enabled=None if not quiet else False)
     try:
-        with stop_on_sigint() as stop:
+        # Ctrl-C: the replay stops after its line, flushes and summarises.
+        with StopSignals() as signals:
             summary = replay_file(
-                file, settings, topic=topic, rate=rate, stop=stop, progress=progress
+                file, settings, topic=topic, rate=rate, stop=signals.stop, progress=progress
             )
     except ReplayError as exc:
         err.print(f"[red]rta replay: {escape(str(exc))}[/red]")

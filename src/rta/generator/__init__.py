@@ -5,7 +5,8 @@ they are written to (Kafka, a JSON-lines file, stdout).
     EventStream(GeneratorConfig, Clock).next_batch(n)        the engine, for custom sinks
 
 Errors a caller catches: KafkaUnavailableError (broker down, topic missing) and
-SinkError (records not written or not delivered).
+SinkError (the output cannot be opened), both before anything is generated.
+Records lost when the sink is closed are reported in RunSummary.error instead.
 """
 
 from rta.generator.api import GenerateOptions, SinkKind, generate, make_clock
@@ -16,7 +17,7 @@ from rta.generator.funnel import Funnel
 from rta.generator.kafka_sink import KafkaSink
 from rta.generator.runner import RunSummary, run
 from rta.generator.sinks import FileSink, Sink, SinkError, StreamSink
-from rta.kafka.delivery import KafkaUnavailableError, connect_producer
+from rta.kafka.delivery import KafkaUnavailableError
 
 __all__ = [
     "INVALID_KINDS",
@@ -38,7 +39,6 @@ __all__ = [
     "SinkKind",
     "Stats",
     "StreamSink",
-    "connect_producer",
     "generate",
     "make_clock",
     "parse_start",

@@ -13,8 +13,6 @@ __all__ = ["Clock", "FixedClock", "RealClock", "SimulatedClock", "parse_start"]
 class Clock(Protocol):
     """Where event timestamps come from (milliseconds since the Unix epoch, UTC)."""
 
-    simulated: bool
-
     def batch(self, count: int) -> list[int]:
         """Event times of the next `count` events, non-decreasing."""
         ...
@@ -27,8 +25,6 @@ class Clock(Protocol):
 class RealClock:
     """Wall-clock time. A batch shares one reading: at full speed a batch spans a
     few milliseconds, and with a paced --rate the batches are small."""
-
-    simulated = False
 
     def __init__(self) -> None:
         self._last = time.time_ns() // 1_000_000
@@ -48,8 +44,6 @@ class SimulatedClock:
     It never reads the wall clock, so the same seed and start give byte-identical
     output however fast the machine or the sink is.
     """
-
-    simulated = True
 
     def __init__(self, start_ms: int, step_ms: float) -> None:
         if step_ms < 0:

@@ -1,9 +1,9 @@
 """Sessions as a shop funnel: page_view -> product_view -> add_to_cart -> purchase.
 
-A session is planned in full when it starts, as the list of its events' JSON
-tails (everything after the timestamp). The engine then only has to put an
-event id and a timestamp in front of each, which keeps the per-event work
-down to one string join.
+A session is planned in full when it starts: the JSON fields its events share
+(user, session, device) once, and the list of its events' type-specific parts.
+The engine then only has to join an event id, a timestamp, the shared fields
+and the next part, which keeps the per-event work down to one string join.
 """
 
 from __future__ import annotations

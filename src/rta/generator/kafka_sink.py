@@ -6,13 +6,10 @@ from __future__ import annotations
 from confluent_kafka import Producer
 
 from rta.generator.sinks import SinkError
-from rta.kafka.client import produce_waiting
+from rta.kafka.client import POLL_EVERY, produce_waiting
 from rta.kafka.delivery import DeliveryTracker
 
 __all__ = ["KafkaSink"]
-
-# Enough to keep librdkafka's queue busy; few enough that poll() stays cheap.
-_POLL_EVERY = 1000
 
 
 class KafkaSink:
@@ -39,7 +36,7 @@ class KafkaSink:
             except BufferError:
                 # The local queue is full: serve delivery reports until there is room.
                 produce_waiting(producer, topic, value, keys[i])
-            if not i % _POLL_EVERY:
+            if not i % POLL_EVERY:
                 producer.poll(0)
 
     def close(self) -> None:

@@ -1,22 +1,22 @@
 """Drive an EventStream into a sink: batch sizes, pacing, stop conditions.
 
-Stopping is cooperative: the caller passes a `stop` flag (set by the CLI's
-Ctrl-C handler) that is checked between batches, so a batch is never half
-written and the summary is exact. Held-back late events are released before
-the sink is closed, so nothing generated is left behind.
+Stopping is cooperative: the caller passes a `stop` flag (which the commands
+set on Ctrl-C, see rta.signals) that is checked between batches, so a batch is
+never half written and the summary is exact. Held-back late events are released
+before the sink is closed, so nothing generated is left behind.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 from dataclasses import dataclass
 
 from rta.generator.clock import SimulatedClock
 from rta.generator.engine import EventStream, Stats
 from rta.generator.progress import ProgressDisplay
 from rta.generator.sinks import Sink, SinkError
+from rta.pacing import Pacer
 
 __all__ = ["RunSummary", "run"]
 
@@ -36,6 +36,25 @@ class RunSummary:
     @property
     def rate(self) -> float:
         return self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def describe(self, where: str) -> str:
+        """One paragraph: what was sent where, how fast, and what of it is chaos."""
+        s = self.stats
+        parts = [f"{s.events:,} events in {s.sessions:,} sessions"]
+        if s.duplicates:
+            parts.append(f"{s.duplicates:,} duplicates")
+        if s.invalid:
+            kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(s.invalid.items()))
+            parts.append(f"{s.invalid_total:,} invalid ({kinds})")
+        if s.late:
+            parts.append(f"{s.late:,} late")
+        if s.tz_mixed:
+            parts.append(f"{s.tz_mixed:,} with other offsets")
+        head = "interrupted: " if self.interrupted else ""
+        return (
+            f"{head}sent {self.sent:,} records to {where} in {self.elapsed_s:.2f} s "
+            f"({self.rate:,.0f}/s): {'; '.join(parts)}; seed {self.seed}"
+        )
 
 
 def _events_within(clock: SimulatedClock, duration_s: float) -> int | None:
@@ -62,8 +81,7 @@ def run(
     """
     if count is not None and count < 0:
         raise ValueError("count must be >= 0")
-    if rate < 0:
-        raise ValueError("rate must be >= 0")
+    pacer = Pacer(rate)  # raises on a negative rate before anything is generated
     clock = stream.clock
     limit = count
     end_ms: int | None = None
@@ -81,7 +99,6 @@ def run(
     progress = progress or ProgressDisplay("", enabled=False)
     generated = sent = 0
     interrupted = False
-    started = time.monotonic()
     error: str | None = None
     try:
         with progress:
@@ -97,10 +114,7 @@ def run(
                 sink.write(values, keys)
                 sent += len(values)
                 progress.advance(len(values))
-                if rate:
-                    ahead = started + generated / rate - time.monotonic()
-                    if ahead > 0:
-                        time.sleep(ahead)
+                pacer.wait(generated)
             values, keys = stream.drain()
             sink.write(values, keys)
             sent += len(values)
@@ -115,7 +129,7 @@ def run(
     return RunSummary(
         sent=sent,
         stats=stream.stats,
-        elapsed_s=time.monotonic() - started,
+        elapsed_s=pacer.elapsed_s,
         interrupted=interrupted,
         seed=stream.config.seed,
         error=error,

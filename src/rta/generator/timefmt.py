@@ -1,9 +1,10 @@
 """RFC 3339 rendering of epoch milliseconds, the way the engine needs it.
 
-The default form is 'Z' with millisecond precision. The seconds part is cached:
-at any realistic rate thousands of events share one second, so rendering costs
-one string join. The mixed-offset forms exist to prove that Flink and Pinot
-read every offset as the same instant, not to be fast.
+The default form is 'Z' with millisecond precision, in two pieces: the engine
+renders the seconds (second_prefix) once per second, because at any realistic
+rate thousands of events share one, and looks the milliseconds up in MILLIS_Z,
+so an event's timestamp costs one string join. The mixed-offset forms exist to
+prove that Flink and Pinot read every offset as the same instant, not to be fast.
 """
 
 from __future__ import annotations

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 
 from rta.settings import Settings
+
+# librdkafka writes its log lines ("%4|...|rdkafka#producer-3| ... retrying") straight
+# to the process's stderr unless given a logger; with one, rta.log decides where they
+# go. confluent-kafka queues them and hands them over in poll()/flush() (Producer,
+# AdminClient) or poll()/consume() (Consumer), in the calling thread; an AdminClient
+# that is never polled drops them with itself.
+LIBRDKAFKA_LOGGER = logging.getLogger("rta.kafka.librdkafka")
+
+# Enough to keep librdkafka's queue busy; few enough that poll() stays cheap.
+POLL_EVERY = 1000
 
 
 def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
@@ -27,7 +38,7 @@ def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
 
 
 def make_producer(settings: Settings, **overrides: Any) -> Producer:
-    return Producer(producer_config(settings, **overrides))
+    return Producer(producer_config(settings, **overrides), logger=LIBRDKAFKA_LOGGER)
 
 
 def produce_waiting(
@@ -35,8 +46,8 @@ def produce_waiting(
 ) -> None:
     """produce(), serving delivery reports while librdkafka's local queue is full.
 
-    The one place that handles BufferError: every rta producer (generator, replay,
-    dead-letter topic) goes through it rather than dropping or raising on backpressure.
+    Every rta producer (the generator's Kafka sink, replay, the dead-letter topic)
+    waits here on backpressure (BufferError) rather than dropping or raising.
     """
     while True:
         try:
@@ -55,8 +66,8 @@ def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consum
         "isolation.level": "read_committed",
     }
     conf.update(overrides)
-    return Consumer(conf)
+    return Consumer(conf, logger=LIBRDKAFKA_LOGGER)
 
 
 def make_admin(settings: Settings) -> AdminClient:
-    return AdminClient({"bootstrap.servers": settings.kafka.bootstrap})
+    return AdminClient({"bootstrap.servers": settings.kafka.bootstrap}, logger=LIBRDKAFKA_LOGGER)
