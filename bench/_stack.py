@@ -61,7 +61,7 @@ def cancel_active_jobs(settings: Settings, timeout_s: float = 60.0) -> None:
     try:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            overview = rest._call("GET", "/jobs/overview").get("jobs", [])
+            overview = rest.jobs_overview()
             active = [j for j in overview if j["state"] not in ("CANCELED", "FINISHED", "FAILED")]
             if not active:
                 return

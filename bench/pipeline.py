@@ -80,8 +80,8 @@ def _sql(settings: Settings, tuned: bool, group: str) -> list[str]:
 
 
 def _vertex_stats(rest: FlinkRest, job_id: str, vid: str) -> dict[str, float]:
-    names = "busyTimeMsPerSecond,backPressuredTimeMsPerSecond,idleTimeMsPerSecond"
-    data = rest._call("GET", f"/jobs/{job_id}/vertices/{vid}/subtasks/metrics?get={names}")
+    names = ["busyTimeMsPerSecond", "backPressuredTimeMsPerSecond", "idleTimeMsPerSecond"]
+    data = rest.subtask_metrics(job_id, vid, names)
     out = {}
     for m in data:
         value = float(m.get("avg", 0) or 0)

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from rta import lifecycle
+from rta.errors import RtaError
 from rta.layout import Layout
 from rta.settings import Settings
 from rta.stack import StackError, supervisor
@@ -109,7 +110,7 @@ class StopSignals:
             signal.signal(sig, prev)  # type: ignore[arg-type]
 
 
-def _fail(exc: StackError) -> None:
+def _fail(exc: RtaError) -> None:
     err.print(f"[red]rta: {escape(str(exc))}[/red]")
     if exc.log is not None:
         err.print(f"Full log: {exc.log}")
@@ -130,7 +131,7 @@ def run_up(
         return 1
     try:
         was_running = any(c.is_running() for c in supervisor.components(settings))
-    except StackError as exc:  # e.g. no usable Java
+    except RtaError as exc:  # e.g. no usable Java
         _fail(exc)
         return 1
     t0 = time.monotonic()
@@ -153,10 +154,10 @@ def run_up(
                 signals.starting = False
                 if gen is not None and gen.error is not None:
                     raise StackError(f"generator: {gen.error}")
-            except (StackError, KeyboardInterrupt) as exc:
+            except (RtaError, KeyboardInterrupt) as exc:
                 signals.starting = False
                 signals.stopping = True
-                if isinstance(exc, StackError):
+                if isinstance(exc, RtaError):
                     _fail(exc)
                 else:
                     err.print("interrupted during start-up")
@@ -166,7 +167,7 @@ def run_up(
                 if not was_running and not detach:
                     err.print("stopping what was started...")
                     _stop_quietly(settings)
-                return 1 if isinstance(exc, StackError) else 130
+                return 1 if isinstance(exc, RtaError) else 130
             err.print(f"stack up in {time.monotonic() - t0:.1f} s")
             gen_rate = (rate if rate is not None else settings.generator.rate) if gen else None
             Console().print(panel(settings, results, gen_rate))
@@ -185,7 +186,7 @@ def run_up(
             signals.stopping = True
             try:
                 stop_stack(settings)
-            except StackError as exc:
+            except RtaError as exc:
                 _fail(exc)
                 return 1
             return code
@@ -197,7 +198,7 @@ def run_up(
 def _stop_quietly(settings: Settings) -> None:
     try:
         stop_stack(settings)
-    except StackError as exc:
+    except RtaError as exc:
         _fail(exc)
 
 
@@ -294,7 +295,7 @@ def run_down(settings: Settings, wait_s: float = 600.0) -> int:
             err.print(f"`rta up` (pid {other.pid}) did not stop in {wait_s:.0f} s; stopping here")
     try:
         stop_stack(settings)
-    except StackError as exc:
+    except RtaError as exc:
         _fail(exc)
         return 1
     return 0

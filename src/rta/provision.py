@@ -16,6 +16,7 @@ from typing import Literal
 import httpx
 from confluent_kafka import KafkaException
 
+from rta.errors import ServiceError
 from rta.kafka.client import make_admin
 from rta.kafka.topics import ensure_topics, topic_specs
 from rta.pinot.admin import PinotAdmin, PinotAdminError, apply_tables
@@ -23,7 +24,6 @@ from rta.pipeline.gateway import GatewayError
 from rta.pipeline.jobs import FlinkRestError
 from rta.pipeline.submit import submit
 from rta.settings import Settings
-from rta.stack.errors import StackError
 
 Part = Literal["topics", "tables", "pipeline"]
 # In dependency order: tables consume the topics, the job reads and writes them.
@@ -32,7 +32,7 @@ PARTS: tuple[Part, ...] = ("topics", "tables", "pipeline")
 ENGINE: dict[Part, str] = {"topics": "kafka", "tables": "pinot", "pipeline": "flink"}
 
 
-class ProvisionError(StackError):
+class ProvisionError(ServiceError):
     """An engine did not answer, or refused rta's topics, tables or job."""
 
 

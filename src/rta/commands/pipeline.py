@@ -48,7 +48,7 @@ def submit(
                     f"{' '.join(r.statement.split())[:60]}... ({r.seconds:.1f} s)"
                 ),
             )
-    except (GatewayError, FlinkRestError, RuntimeError) as exc:
+    except (GatewayError, FlinkRestError) as exc:
         err.print(f"[red]rta pipeline submit: {exc}[/red]", highlight=False)
         raise typer.Exit(1) from None
     extra = f" from {sub.restored_from}" if sub.restored_from else ""

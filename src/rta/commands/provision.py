@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from rta.errors import RtaError
 from rta.provision import PARTS, Part, provision
 from rta.settings import Settings
-from rta.stack import StackError
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -44,7 +44,7 @@ def provision_command(
     try:
         with err.status("provisioning...") as spinner:
             done = provision(settings, parts, notify=lambda m: spinner.update(m + "..."))
-    except StackError as exc:
+    except RtaError as exc:
         err.print(f"[red]rta provision: {escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
     for step in done:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rta.layout import Layout
-from rta.pipeline.gateway import SqlGateway, StatementResult
+from rta.pipeline.gateway import GatewayError, SqlGateway, StatementResult
 from rta.pipeline.jobs import FlinkRest, newest_snapshot
 from rta.pipeline.script import render, split_statements
 from rta.settings import Settings
@@ -88,7 +88,7 @@ def submit(
         gateway.close()
     job_id = next((r.job_id for r in reversed(results) if r.job_id), None)
     if job_id is None:
-        raise RuntimeError("the pipeline script ran but started no job")
+        raise GatewayError("the pipeline script ran but started no job")
     return Submission(
         job_id,
         "resumed" if restore else "submitted",

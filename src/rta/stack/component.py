@@ -5,15 +5,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from importlib import resources
 from pathlib import Path
-from string import Template
 
 from rta.stack.process import ServiceProcess
+from rta.templates import fill_file
 
 
 def render_template(name: str, dest: Path, **values: object) -> Path:
-    text = resources.files("rta.stack").joinpath("templates", name).read_text()
+    text = fill_file(resources.files("rta.stack").joinpath("templates", name), **values)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(Template(text).substitute({k: str(v) for k, v in values.items()}))
+    dest.write_text(text)
     return dest
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import psutil
 
+from rta.errors import RtaError
 from rta.settings import Settings
 from rta.stack.component import Component
 from rta.stack.errors import StackError
@@ -108,7 +109,7 @@ def up(
     if failed:
         exc = failed[0][1]
         assert isinstance(exc, BaseException)
-        if len(failed) > 1 and isinstance(exc, StackError):
+        if len(failed) > 1 and isinstance(exc, RtaError):
             others = "; ".join(f"{n}: {str(e).splitlines()[0]}" for n, e in failed[1:])
             exc.args = (f"{exc}\n(also failed: {others})",)
         raise exc
@@ -128,8 +129,8 @@ def _bring_up(engine: str, comp: Component | None, notify: Notify, on_ready: Hoo
         action = "started"
     try:
         changes = tuple(on_ready(engine))
-    except StackError:
-        raise
+    except RtaError:
+        raise  # already says what failed, for the person at the terminal
     except Exception as exc:
         raise StackError(
             f"{engine}: set-up after start failed: {type(exc).__name__}: {exc}"
