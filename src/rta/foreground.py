@@ -12,7 +12,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from types import FrameType
 from typing import TYPE_CHECKING
 
 import psutil
@@ -23,6 +22,7 @@ from rta import lifecycle
 from rta.errors import RtaError
 from rta.layout import Layout
 from rta.settings import Settings
+from rta.signals import StopSignals
 from rta.stack import StackError, supervisor
 from rta.stack.preflight import preflight
 from rta.stack.process import PidFile
@@ -74,40 +74,8 @@ def stop_stack(settings: Settings, console: Console = err) -> list[StepResult]:
     return results
 
 
-class StopSignals:
-    """SIGINT/SIGTERM handling for a foreground run.
-
-    The first signal sets `stop` (the generator flushes and returns); during
-    start-up, or a second time, it also raises KeyboardInterrupt. Once stopping has begun, further
-    signals only say that it is under way: leaving half the stack running would be
-    worse than waiting.
-    """
-
-    def __init__(self, console: Console = err) -> None:
-        self.stop = threading.Event()
-        self.starting = False
-        self.stopping = False
-        self.console = console
-        self._previous: dict[int, object] = {}
-
-    def _handler(self, signum: int, frame: FrameType | None) -> None:
-        if self.stopping:
-            self.console.print("still stopping the stack, please wait...")
-            return
-        already = self.stop.is_set()
-        self.stop.set()
-        if already or self.starting:
-            raise KeyboardInterrupt
-
-    def __enter__(self) -> StopSignals:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handler)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, prev in self._previous.items():
-            signal.signal(sig, prev)  # type: ignore[arg-type]
+def _still_stopping() -> None:
+    err.print("still stopping the stack, please wait...")
 
 
 def _fail(exc: RtaError) -> None:
@@ -135,7 +103,7 @@ def run_up(
         _fail(exc)
         return 1
     t0 = time.monotonic()
-    with StopSignals() as signals:
+    with StopSignals(signal.SIGINT, signal.SIGTERM, while_stopping=_still_stopping) as signals:
         if not detach:
             _up_pid(settings).record(psutil.Process())
         # The generator starts as soon as Kafka is ready, while Pinot and Flink are
@@ -252,8 +220,6 @@ class GeneratorThread:
 
     def wait(self, console: Console) -> int:
         """Show progress until the generator ends (Ctrl-C); summarise; return an exit code."""
-        from rta.commands.generate import describe
-
         started, last_sent = time.monotonic(), self.sent
         last_t = started
         rate = 0.0
@@ -276,7 +242,7 @@ class GeneratorThread:
             return 1
         assert self.summary is not None
         topic = f"kafka topic {self.settings.kafka.raw_topic}"
-        console.print(escape(describe(self.summary, topic)))
+        console.print(escape(self.summary.describe(topic)))
         if self.summary.error:
             console.print(f"[red]rta up: generator: {escape(self.summary.error)}[/red]")
             return 1

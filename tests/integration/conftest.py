@@ -24,7 +24,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Settings of a freshly started local stack (Kafka with rta's topics).
 
     RTA_TEST_STACK=running uses the stack that the RTA_* settings name instead (one
-    started by `rta stack up`), which makes iterating on one test quick.
+    started by `rta up --detach --no-generate`), which makes iterating on one test quick.
     """
     if os.environ.get("RTA_TEST_STACK") == "running":
         yield load_settings()

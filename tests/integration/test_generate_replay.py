@@ -133,4 +133,4 @@ def test_replay_fails_clearly_when_kafka_is_down(tmp_path: Path, stack_env: dict
     env = {**stack_env, "RTA_KAFKA__PORT": "1", "RTA_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1"}
     done = _rta(env, "replay", str(path))
     assert done.returncode == 1
-    assert "cannot reach Kafka at 127.0.0.1:1" in done.stderr and "rta stack up" in done.stderr
+    assert "cannot reach Kafka at 127.0.0.1:1" in done.stderr and "rta up" in done.stderr

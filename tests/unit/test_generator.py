@@ -377,4 +377,4 @@ def test_cli_kafka_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("rta.kafka.delivery.DEFAULT_CONNECT_TIMEOUT_S", 1.0)
     code, _out, err = _rta("generate", "-n", "1")
     assert code == 1
-    assert f"cannot reach Kafka at 127.0.0.1:{port}" in err and "rta stack up" in err
+    assert f"cannot reach Kafka at 127.0.0.1:{port}" in err and "rta up" in err

@@ -144,7 +144,7 @@ def test_an_unreachable_broker_is_unavailable_with_a_hint() -> None:
     assert isinstance(caught.value, PinotQueryError)
     assert isinstance(caught.value, ServiceUnavailableError)
     assert "cannot reach the Pinot broker at http://svc:1/api" in str(caught.value)
-    assert str(caught.value).endswith("; is the stack up? (`rta stack up`)")
+    assert str(caught.value).endswith("; is the stack up? (`rta up`)")
 
 
 def test_pinot_admin_is_not_healthy_when_unreachable() -> None:

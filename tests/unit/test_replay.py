@@ -101,7 +101,7 @@ def _closed_port() -> int:
 def test_kafka_unreachable(events_file: tuple[Path, list[bytes], dict[int, str]]) -> None:
     port = _closed_port()
     settings = Settings(kafka={"port": port})  # type: ignore[arg-type]
-    with pytest.raises(ReplayError, match=rf"cannot reach Kafka at 127.0.0.1:{port}.*rta stack up"):
+    with pytest.raises(ReplayError, match=rf"cannot reach Kafka at 127.0.0.1:{port}.*rta up"):
         replay_file(events_file[0], settings, connect_timeout_s=1.0)
 
 

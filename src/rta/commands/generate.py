@@ -15,7 +15,6 @@ from rta.generator import (
     Chaos,
     GenerateOptions,
     KafkaUnavailableError,
-    RunSummary,
     SinkError,
     SinkKind,
 )
@@ -193,9 +192,3 @@ def generate(
     if summary.error:
         err.print(f"[red]rta generate: {escape(summary.error)}[/red]")
         raise typer.Exit(1)
-
-
-def describe(summary: RunSummary, where: str) -> str:
-    """RunSummary.describe, for rta.foreground until it calls that itself (commands
-    are imported by the CLI only); then this goes."""
-    return summary.describe(where)

@@ -1,7 +1,7 @@
 """A producer checked against the broker, and the delivery failures it reports.
 
 Shared by every rta producer that must not lose a record silently: the generator's
-Kafka sink and `rta replay` (and the collector next). Delivery reports are
+Kafka sink and `rta replay`. Delivery reports are
 requested for failures only (`delivery.report.only.error`): a Python callback per
 delivered message would cost about as much as producing it, while failures are
 what must never go unnoticed.
@@ -66,12 +66,12 @@ def connect_producer(
         metadata = producer.list_topics(timeout=timeout_s or DEFAULT_CONNECT_TIMEOUT_S)
     except KafkaException:
         raise KafkaUnavailableError(
-            f"cannot reach Kafka at {where} — is the stack up? `rta stack up`"
+            f"cannot reach Kafka at {where} — is the stack up? (`rta up`)"
         ) from None
     missing = [t for t in topics if t not in metadata.topics]
     if missing:
         raise KafkaUnavailableError(
             f"topic {', '.join(missing)} does not exist on Kafka at {where}; "
-            "`rta stack up` creates rta's topics"
+            "`rta provision` (or `rta up`) creates rta's topics"
         )
     return producer, tracker

@@ -160,7 +160,7 @@ class PinotAdmin(JsonClient):
                 f"update it (HTTP {resp.status_code}: {self._detail(resp)}). Pinot only accepts "
                 "backward-compatible changes such as added columns; for anything else drop "
                 f"the table and schema (DELETE {self.url}/tables/{name}, then /schemas/{name}) "
-                "and run `rta stack up` again."
+                "and run `rta provision` again."
             )
         return f"updated schema {name}"
 
@@ -195,7 +195,7 @@ def apply_tables(
     if missing:
         raise PinotAdminError(
             f"Kafka topic(s) {', '.join(missing)} do not exist at {settings.kafka.bootstrap}; "
-            "Pinot's tables consume them. A local Kafka gets them from `rta stack up`."
+            "Pinot's tables consume them. `rta provision` creates them."
         )
     own = admin is None
     client = admin or PinotAdmin(settings.pinot.controller)

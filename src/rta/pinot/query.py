@@ -35,7 +35,7 @@ class PinotClient(JsonClient):
     service = "the Pinot broker"
     error = PinotQueryError
     unavailable_error = PinotUnavailableError
-    unreachable_hint = "is the stack up? (`rta stack up`)"
+    unreachable_hint = "is the stack up? (`rta up`)"
 
     def query(self, sql: str) -> QueryResult:
         return parse_response(self.request("POST", "/query/sql", json={"sql": sql}))
