@@ -42,9 +42,10 @@ test-unit: setup ## Unit tests only (no JVM, seconds)
 test-integration: setup ## Integration tests: start the real stack once, run, stop it
 	$(BIN)/pytest -m integration -q
 
-lint: setup ## ruff check and ruff format --check
+lint: setup ## ruff check, ruff format --check and mypy
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
 
 format: setup ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tests bench
