@@ -1,0 +1,3 @@
+from rta.reference import main
+
+raise SystemExit(main())
