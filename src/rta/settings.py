@@ -194,7 +194,12 @@ class GeneratorSettings(_Section):
     """Simulated shop traffic (`rta generate`, and the generator of `rta up`)."""
 
     rate: float = Field(1000.0, ge=0, description="Events per second; 0 = as fast as possible.")
-    users: int = Field(2000, ge=1, description="Size of the simulated user population.")
+    users: int = Field(
+        1_000_000,
+        ge=1,
+        description="Size of the simulated user population; users are made as they first "
+        "visit, so a large one costs nothing up front.",
+    )
     products: int = Field(200, ge=1, description="Size of the product catalogue.")
     seed: int | None = Field(
         None,

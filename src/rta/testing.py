@@ -22,6 +22,7 @@ from rta.generator.clock import FixedClock, SimulatedClock, parse_start
 from rta.generator.engine import EventStream, GeneratorConfig
 from rta.generator.funnel import Funnel
 from rta.generator.runner import RunSummary, run
+from rta.generator.traffic import Traffic
 from rta.settings import FlinkSettings, KafkaSettings, PinotSettings, Settings
 
 __all__ = [
@@ -111,18 +112,18 @@ def generate_lines(
     step_ms: float = 1.0,
     chaos: Chaos | None = None,
     funnel: Funnel | None = None,
-    users: int = 2000,
+    users: int = 1_000_000,
     products: int = 200,
-    concurrent_sessions: int = 500,
+    traffic: Traffic | None = None,
 ) -> tuple[MemorySink, RunSummary]:
     """`count` records of a seeded, simulated-time run, kept in a MemorySink."""
     config = GeneratorConfig(
         seed=seed,
         users=users,
         products=products,
-        concurrent_sessions=concurrent_sessions,
         chaos=chaos or Chaos(),
         funnel=funnel or Funnel(),
+        traffic=traffic or Traffic(),
     )
     sink = MemorySink()
     stream = EventStream(config, SimulatedClock(parse_start(start), step_ms))

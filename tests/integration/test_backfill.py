@@ -59,7 +59,6 @@ def test_replaying_a_historical_file_gives_the_oracle_rows(
         # Shuffled within a few seconds, in several offsets, with duplicate deliveries.
         chaos=Chaos(late_fraction=0.05, late_max_ms=3000, duplicate_fraction=0.02, tz_mix=0.2),
         users=200,
-        concurrent_sessions=120,
     )
     path = tmp_path / "history.jsonl"
     path.write_bytes(b"\n".join(sink.lines) + b"\n")

@@ -199,7 +199,6 @@ def _feed(stack: Settings) -> Run:
             tz_mix=0.2,
         ),
         users=300,
-        concurrent_sessions=200,
     )
     lines = _handmade(start) + _shared_session(start) + sink.lines
     # Malformed records spread through the stream; they must change nothing.

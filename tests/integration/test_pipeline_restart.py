@@ -42,7 +42,6 @@ def _lines(start: datetime) -> list[bytes]:
         step_ms=40.0,  # 10.7 minutes of event time
         chaos=Chaos(late_fraction=0.02, late_max_ms=4000, duplicate_fraction=0.02, tz_mix=0.1),
         users=250,
-        concurrent_sessions=150,
     )
     return sink.lines
 

@@ -16,15 +16,20 @@ from rta.events import AddToCart, EventError, PageView, ProductView, Purchase, p
 from rta.generator import Chaos, EventStream, Funnel, GeneratorConfig, SimulatedClock, parse_start
 from rta.generator.ids import uuid4_str
 from rta.generator.timefmt import render_offset, render_z
+from rta.generator.traffic import Traffic
 from rta.testing import MemorySink, generate_lines
 
 START = "2026-01-01T00:00:00Z"
 AnyEvent = PageView | ProductView | AddToCart | Purchase
 
 
+# Visits a few seconds long, so that 100 simulated seconds hold thousands of whole ones.
+BRISK = Traffic(think_median_s=0.5)
+
+
 @pytest.fixture(scope="module")
 def clean() -> tuple[MemorySink, list[AnyEvent]]:
-    sink, _ = generate_lines(100_000, seed=7)
+    sink, _ = generate_lines(100_000, seed=7, traffic=BRISK)
     return sink, sink.events()  # every one must parse: parse_event_json raises otherwise
 
 
@@ -165,7 +170,7 @@ def chaotic() -> tuple[MemorySink, object]:
         invalid_fraction=0.02,
         tz_mix=0.04,
     )
-    return generate_lines(100_000, seed=11, chaos=chaos)
+    return generate_lines(100_000, seed=11, chaos=chaos, traffic=BRISK)
 
 
 def test_chaos_fractions_are_honoured(chaotic: tuple[MemorySink, object]) -> None:

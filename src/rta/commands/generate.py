@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from rta.generator import (
     Chaos,
@@ -17,9 +18,13 @@ from rta.generator import (
     KafkaUnavailableError,
     SinkError,
     SinkKind,
+    parse_start,
 )
 from rta.generator import generate as run_generate
+from rta.generator.api import generator_config
+from rta.generator.model import summarise
 from rta.generator.progress import ProgressDisplay
+from rta.generator.traffic import Traffic, TrafficShape
 from rta.settings import Settings
 from rta.signals import StopSignals
 
@@ -85,7 +90,9 @@ def generate(
     ] = 1.0,
     users: Annotated[
         int | None,
-        typer.Option(min=1, help="Users simulated (default: env RTA_GENERATOR__USERS, else 2000)."),
+        typer.Option(
+            min=1, help="Users simulated (default: env RTA_GENERATOR__USERS, else 1000000)."
+        ),
     ] = None,
     products: Annotated[
         int | None,
@@ -93,10 +100,43 @@ def generate(
             min=1, help="Catalogue size (default: env RTA_GENERATOR__PRODUCTS, else 200)."
         ),
     ] = None,
-    sessions: Annotated[
-        int,
-        typer.Option(min=1, help="Sessions in progress at once, interleaved in the stream."),
-    ] = 500,
+    think_median: Annotated[
+        float,
+        typer.Option(
+            min=0.001,
+            help="Median seconds between two events of a visit (log-normal think time); "
+            "with the rate it sets how many visits are in progress at once.",
+        ),
+    ] = Traffic().think_median_s,
+    daily: Annotated[
+        bool,
+        typer.Option(
+            "--daily",
+            help="With --start: follow a daily curve, quiet nights and busy evenings (UTC), "
+            "averaging the rate.",
+        ),
+    ] = False,
+    burst_at: Annotated[
+        str | None,
+        typer.Option(
+            help="With --start: a burst (a campaign) from this ISO-8601 time on, "
+            "--burst-factor times the rate for --burst-minutes.",
+        ),
+    ] = None,
+    burst_minutes: Annotated[
+        float, typer.Option(min=0.001, help="How long the burst lasts.")
+    ] = 30.0,
+    burst_factor: Annotated[
+        float, typer.Option(min=0.001, help="The rate during the burst, x.")
+    ] = 3.0,
+    describe: Annotated[
+        bool,
+        typer.Option(
+            "--describe",
+            help="Print the traffic model (funnel, think times, population) and the rates "
+            "it implies at --rate, then exit without generating.",
+        ),
+    ] = False,
     late_fraction: Annotated[
         float,
         typer.Option(
@@ -160,7 +200,13 @@ def generate(
             speedup=speedup,
             users=users,
             products=products,
-            concurrent_sessions=sessions,
+            traffic=Traffic(think_median_s=think_median),
+            shape=TrafficShape(
+                daily=daily,
+                burst_at_ms=parse_start(burst_at) if burst_at else None,
+                burst_minutes=burst_minutes,
+                burst_factor=burst_factor,
+            ),
             chaos=Chaos(
                 late_fraction=late_fraction,
                 late_max_ms=max(1, round(late_max * 1000)),
@@ -171,6 +217,9 @@ def generate(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    if describe:
+        Console().print(model_table(settings, options))
+        return
     progress = ProgressDisplay("generating", count, enabled=None if not quiet else False)
     try:
         # Ctrl-C: the generator stops after its batch, flushes and summarises.
@@ -192,3 +241,50 @@ def generate(
     if summary.error:
         err.print(f"[red]rta generate: {escape(summary.error)}[/red]")
         raise typer.Exit(1)
+
+
+def model_table(settings: Settings, options: GenerateOptions) -> Table:
+    """The traffic model and what it implies, one row per figure."""
+    rate = options.rate if options.rate is not None else settings.generator.rate
+    config = generator_config(settings, options)
+    m = summarise(config, rate)
+    t = Table("traffic model", "value", title=f"rta generate --describe (seed {config.seed})")
+    f, tr = config.funnel, config.traffic
+    rows = [
+        ("population", f"{config.users:,} users (visit weight 1/(i+1)^{tr.user_skew:g})"),
+        ("catalogue", f"{config.products:,} products"),
+        (
+            "think time",
+            f"median {m.think_median_s:.1f} s, mean {m.think_mean_s:.1f} s, "
+            f"p95 {m.think_p95_s:.0f} s (log-normal, sigma {tr.think_sigma:g})",
+        ),
+        ("explorers", f"{tr.explorer_share:.0%} of visits leave each step a third as often"),
+        (
+            "funnel",
+            f"page -> product {f.page_to_product:g}, page -> page {f.page_to_page:g}; "
+            f"view -> cart {f.view_to_cart:g}, again {f.view_repeat:g}, other "
+            f"{f.view_to_other:g}, page {f.view_to_page:g}; cart -> purchase "
+            f"{f.cart_to_purchase:g}, browse {f.cart_to_browse:g}",
+        ),
+        ("", ""),
+        (f"implied, from {m.sample:,} planned visits", ""),
+        (
+            "events per visit",
+            f"mean {m.events_mean:.2f}, median {m.events_median:g}, p95 {m.events_p95:g}",
+        ),
+        ("one-event visits (bounces)", f"{m.bounce_share:.1%}"),
+        ("product views per visit", f"{m.views_per_visit:.2f}"),
+        ("visits with an add to cart", f"{m.cart_share:.1%}"),
+        ("visits with a purchase", f"{m.conversion:.1%}"),
+        ("carts abandoned", f"{m.cart_abandonment:.1%}"),
+        (
+            "visit duration (2+ events)",
+            f"median {m.duration_median_s:.0f} s, p95 {m.duration_p95_s:.0f} s",
+        ),
+        (f"at {rate:,.0f} events/s", ""),
+        ("visits starting", f"{m.visits_per_s:,.0f}/s"),
+        ("visits in progress", f"about {m.in_progress:,.0f}"),
+    ]
+    for name, value in rows:
+        t.add_row(name, value)
+    return t

@@ -18,6 +18,7 @@ from rta.generator.kafka_sink import KafkaSink
 from rta.generator.progress import ProgressDisplay
 from rta.generator.runner import RunSummary, run
 from rta.generator.sinks import FileSink, Sink, StreamSink
+from rta.generator.traffic import Traffic, TrafficShape
 from rta.kafka.delivery import connect_producer
 from rta.settings import Settings
 
@@ -48,9 +49,10 @@ class GenerateOptions:
     speedup: float = 1.0
     users: int | None = None
     products: int | None = None
-    concurrent_sessions: int = 500
     chaos: Chaos = field(default_factory=Chaos)
     funnel: Funnel = field(default_factory=Funnel)
+    traffic: Traffic = field(default_factory=Traffic)
+    shape: TrafficShape = field(default_factory=TrafficShape)
 
     def __post_init__(self) -> None:
         if self.sink is SinkKind.file and self.output is None:
@@ -59,15 +61,36 @@ class GenerateOptions:
             raise ValueError("speedup: must be > 0")
         if self.start is not None:
             parse_start(self.start)  # fail early with the parser's message
+        elif not self.shape.flat:
+            raise ValueError("--daily and --burst-at shape simulated time: give --start as well")
 
 
 def make_clock(options: GenerateOptions, rate: float, nominal_rate: float) -> Clock:
     """Real time, or with --start simulated time: each event advances the clock by
-    speedup / rate seconds (nominal_rate when rate is 0), whatever the wall clock says."""
+    speedup / rate seconds (nominal_rate when rate is 0), whatever the wall clock says,
+    scaled by the traffic shape's factor at that time."""
     if options.start is None:
         return RealClock()
     per_second = rate or nominal_rate or _NOMINAL_RATE
-    return SimulatedClock(parse_start(options.start), options.speedup * 1000.0 / per_second)
+    step = options.speedup * 1000.0 / per_second
+    return SimulatedClock(parse_start(options.start), step, options.shape)
+
+
+def generator_config(settings: Settings, options: GenerateOptions) -> GeneratorConfig:
+    """The engine's config: the options, with settings where they are None. Without a
+    seed anywhere, a random one (the summary reports it, so the run can be repeated)."""
+    g = settings.generator
+    seed = options.seed if options.seed is not None else g.seed
+    if seed is None:
+        seed = int.from_bytes(os.urandom(4), "big")
+    return GeneratorConfig(
+        seed=seed,
+        users=options.users or g.users,
+        products=options.products or g.products,
+        funnel=options.funnel,
+        chaos=options.chaos,
+        traffic=options.traffic,
+    )
 
 
 def _make_sink(settings: Settings, options: GenerateOptions, stdout: IO[str] | None) -> Sink:
@@ -95,19 +118,8 @@ def generate(
     SinkError (output file cannot be written) before generating anything.
     """
     g = settings.generator
-    seed = options.seed if options.seed is not None else g.seed
-    if seed is None:
-        # Still reproducible afterwards: the summary reports the seed it drew.
-        seed = int.from_bytes(os.urandom(4), "big")
     rate = options.rate if options.rate is not None else g.rate
-    config = GeneratorConfig(
-        seed=seed,
-        users=options.users or g.users,
-        products=options.products or g.products,
-        concurrent_sessions=options.concurrent_sessions,
-        funnel=options.funnel,
-        chaos=options.chaos,
-    )
+    config = generator_config(settings, options)
     clock = make_clock(options, rate, g.rate)
     sink = _make_sink(settings, options, stdout)
     stream = EventStream(config, clock)

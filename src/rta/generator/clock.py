@@ -7,6 +7,8 @@ import time
 from datetime import datetime
 from typing import Protocol
 
+from rta.generator.traffic import TrafficShape
+
 __all__ = ["Clock", "FixedClock", "RealClock", "SimulatedClock", "parse_start"]
 
 
@@ -39,29 +41,49 @@ class RealClock:
 
 
 class SimulatedClock:
-    """Deterministic time: the i-th event is stamped start + i * step_ms.
+    """Deterministic time: the i-th event is stamped start + i * step_ms, or, with a
+    traffic shape, each batch steps step_ms / shape.factor(time) (busier hours get
+    events closer together).
 
     It never reads the wall clock, so the same seed and start give byte-identical
     output however fast the machine or the sink is.
     """
 
-    def __init__(self, start_ms: int, step_ms: float) -> None:
+    def __init__(self, start_ms: int, step_ms: float, shape: TrafficShape | None = None) -> None:
         if step_ms < 0:
             raise ValueError("step_ms must be >= 0")
         self._start = start_ms
         self._step = step_ms
         self._n = 0
+        self.shape = shape if shape is not None and not shape.flat else None
+        self._t = float(start_ms)  # the next event's time, when shaped
+        self._last = start_ms
 
     @property
     def step_ms(self) -> float:
         return self._step
 
+    @property
+    def rate(self) -> float:
+        """Events per simulated second, before any shape."""
+        return 1000.0 / self._step if self._step > 0 else 0.0
+
     def batch(self, count: int) -> list[int]:
-        n, start, step = self._n, self._start, self._step
-        self._n = n + count
-        return [start + int((n + i) * step) for i in range(count)]
+        if self.shape is None:
+            n, start, step = self._n, self._start, self._step
+            self._n = n + count
+            return [start + int((n + i) * step) for i in range(count)]
+        t0 = self._t
+        step = self._step / self.shape.factor(int(t0))
+        self._t = t0 + count * step
+        times = [int(t0 + i * step) for i in range(count)]
+        if times:
+            self._last = times[-1]
+        return times
 
     def now_ms(self) -> int:
+        if self.shape is not None:
+            return self._last
         return self._start + int(max(self._n - 1, 0) * self._step)
 
 

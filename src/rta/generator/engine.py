@@ -1,16 +1,21 @@
-"""The hot loop: interleave many concurrent sessions into one stream of JSON lines.
+"""The hot loop: interleave the visits in progress into one stream of JSON lines.
 
-Per event this does one random pick of a session, one `next()` on its planned
-parts and one string join with a cached timestamp: no Faker, no pydantic, no
-uuid4, no json.dumps. Everything slower (planning a session, chaos) happens
-once per session or for a small fraction of records.
+Each visit waits for its next event, due one think time after its last one, in a
+calendar of millisecond slots. Every record the clock hands out goes to the visit
+that has been due longest; when no visit is due yet, a new one starts. So the number
+of visits in progress follows from the rate and the think times by itself
+(rta.generator.traffic), and a visit lasts as long as its think times add up to,
+whatever the rate.
+
+Per event this does a dict step or two, one list index and one string join with a
+cached timestamp: no Faker, no pydantic, no uuid4, no json.dumps. Everything slower
+(planning a visit, chaos) happens once per visit or for a small fraction of records.
 """
 
 from __future__ import annotations
 
 import heapq
-import itertools
-from bisect import bisect
+from collections import deque
 from dataclasses import dataclass, field
 from random import Random
 from typing import Any
@@ -21,8 +26,9 @@ from rta.generator.chaos import Chaos, make_invalid
 from rta.generator.clock import Clock
 from rta.generator.funnel import Funnel, SessionPlanner
 from rta.generator.ids import MASK48, MULT, event_id_suffix, uuid4_str
-from rta.generator.population import build_catalogue, build_pages, build_users
+from rta.generator.population import Population, build_catalogue, build_pages
 from rta.generator.timefmt import MILLIS_Z, MIXED_OFFSETS, render_offset, second_prefix
+from rta.generator.traffic import Traffic
 
 __all__ = ["EventStream", "GeneratorConfig", "Stats"]
 
@@ -35,14 +41,14 @@ class GeneratorConfig:
     """What to simulate; the same config and seed give the same events."""
 
     seed: int
-    users: int = 2000
+    users: int = 1_000_000
     products: int = 200
-    concurrent_sessions: int = 500
     funnel: Funnel = field(default_factory=Funnel)
     chaos: Chaos = field(default_factory=Chaos)
+    traffic: Traffic = field(default_factory=Traffic)
 
     def __post_init__(self) -> None:
-        for name in ("users", "products", "concurrent_sessions"):
+        for name in ("users", "products"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1")
 
@@ -78,15 +84,12 @@ class EventStream:
         self._rnd = Random(config.seed)
         fake = Faker("en_US")
         fake.seed_instance(config.seed)
-        self.users = build_users(config.users, self._rnd, fake)
+        self.population = Population(config.users, self._rnd, fake)
         self.catalogue = build_catalogue(config.products, self._rnd, fake)
         self._planner = SessionPlanner(
             config.funnel, self.catalogue, build_pages(self.catalogue), self._rnd
         )
-        # Some users come back far more often than others.
-        self._user_cw = list(
-            itertools.accumulate(1.0 / (i + 1) ** 0.5 for i in range(len(self.users)))
-        )
+        self._think = config.traffic.think_pool(self._rnd)
         self._id_offset = self._rnd.getrandbits(48)
         self._ids = 0
         self._sec = -1
@@ -97,16 +100,39 @@ class EventStream:
         self._prev: tuple[list[str], list[bytes]] = ([], [])
         self._invalid_recent: set[str] = set()
         self._invalid_prev: set[str] = set()
-        self._sessions = [self._new_session() for _ in range(config.concurrent_sessions)]
+        # Visits in progress: due ms -> visits due then; visits already due, longest
+        # first; the next slot not yet moved to `_ready`. O(1) per event where a heap of
+        # tens of thousands of visits costs a few microseconds.
+        self._slots: dict[int, list[list[Any]]] = {}
+        self._ready: deque[list[Any]] = deque()
+        self._scan: int | None = None
+        self._last: list[Any] | None = None
 
     def _new_session(self) -> list[Any]:
         rnd = self._rnd
-        user = self.users[bisect(self._user_cw, rnd.random() * self._user_cw[-1])]
+        traffic = self.config.traffic
+        user = self.population.json_parts(traffic.user_index(rnd.random(), self.config.users))
         session_id = uuid4_str(rnd)
-        base, parts = self._planner.plan(user, session_id)
+        explorer = rnd.random() < traffic.explorer_share
+        base, parts = self._planner.plan(user, session_id, explorer)
         self.stats.sessions += 1
-        # [head with a per-session event-id prefix, key, iterator over parts, base, parts]
-        return [_HEAD + uuid4_str(rnd)[:24], session_id.encode(), iter(parts), base, parts]
+        # [head with a per-session event-id prefix, key, next part's index, base, parts]
+        return [_HEAD + uuid4_str(rnd)[:24], session_id.encode(), 0, base, parts]
+
+    def sample_visit(self) -> list[str]:
+        """A new visit's events (their type-specific parts), planned as the stream plans
+        them: for describing the model (rta.generator.model)."""
+        return self._new_session()[4]
+
+    @property
+    def think_ms(self) -> list[int]:
+        """The pool think times are drawn from, in ms."""
+        return self._think
+
+    @property
+    def in_progress(self) -> int:
+        """Visits that have begun and wait for their next event."""
+        return len(self._ready) + sum(len(v) for v in self._slots.values())
 
     @property
     def held(self) -> int:
@@ -121,14 +147,20 @@ class EventStream:
         values: list[str] = []
         keys: list[bytes] = []
         add_value, add_key = values.append, keys.append
-        sessions = self._sessions
-        n_sessions = len(sessions)
+        slots, ready = self._slots, self._ready
+        pop_slot, pop_ready = slots.pop, ready.popleft
+        think = self._think
+        n_think = len(think)
+        new_session = self._new_session
         random = self._rnd.random
         held = self._held
         chaos_p = self.config.chaos.total
         ids, offset = self._ids, self._id_offset
         sec, sec_prefix = self._sec, self._sec_prefix
-        for t in self.clock.batch(count):
+        times = self.clock.batch(count)
+        scan = self._scan if self._scan is not None else (times[0] if times else 0)
+        s: list[Any] | None = self._last
+        for t in times:
             if held and held[0][0] <= t:
                 while held and held[0][0] <= t:
                     _, _, value, key = heapq.heappop(held)
@@ -137,17 +169,28 @@ class EventStream:
             if t // 1000 != sec:
                 sec = t // 1000
                 sec_prefix = second_prefix(sec)
+            while scan <= t:
+                due = pop_slot(scan, None)
+                if due is not None:
+                    ready.extend(due)
+                scan += 1
             if chaos_p and random() < chaos_p:
-                self._ids = ids
+                self._ids, self._scan, self._last = ids, scan, s
                 self._chaos(t, sec_prefix + MILLIS_Z[t - sec * 1000], values, keys)
-                ids = self._ids
+                ids, s = self._ids, self._last
                 continue
-            i = int(random() * n_sessions)
-            s = sessions[i]
-            part = next(s[2], None)
-            if part is None:
-                s = sessions[i] = self._new_session()
-                part = next(s[2])
+            # The visit due longest, or a new one when none is due yet.
+            s = pop_ready() if ready else new_session()
+            k = s[2]
+            parts = s[4]
+            s[2] = k + 1
+            if k + 1 < len(parts):
+                at = t + think[int(random() * n_think)]
+                slot = slots.get(at)
+                if slot is None:
+                    slots[at] = [s]
+                else:
+                    slot.append(s)
             add_value(
                 s[0]
                 + "%012x" % (((ids + offset) * MULT) & MASK48)
@@ -155,15 +198,28 @@ class EventStream:
                 + sec_prefix
                 + MILLIS_Z[t - sec * 1000]
                 + s[3]
-                + part
+                + parts[k]
             )
             add_key(s[1])
             ids += 1
         self._ids, self._sec, self._sec_prefix = ids, sec, sec_prefix
+        self._scan, self._last = scan, s
         self.stats.records += count
         self._prev = (values, keys)
         self._invalid_prev, self._invalid_recent = self._invalid_recent, set()
         return values, keys
+
+    def _step(self, t: int) -> tuple[list[Any], str]:
+        """The next event of the visit due longest (or of a new visit), as the hot loop
+        takes it: for the slow path, after the hot loop has moved due visits to ready."""
+        s = self._ready.popleft() if self._ready else self._new_session()
+        k = s[2]
+        s[2] = k + 1
+        if k + 1 < len(s[4]):
+            at = t + self._think[int(self._rnd.random() * len(self._think))]
+            self._slots.setdefault(at, []).append(s)
+        self._last = s
+        return s, s[4][k]
 
     def drain(self) -> tuple[list[str], list[bytes]]:
         """Release every held late event (at the end of a run), oldest due first."""
@@ -185,8 +241,9 @@ class EventStream:
                     stats.duplicates += 1
                     return
             r = chaos.total  # nothing to copy yet: fall through to a normal event
-        elif r < chaos.duplicate_fraction + chaos.invalid_fraction:
-            s = self._sessions[int(rnd.random() * len(self._sessions))]
+        elif r < chaos.duplicate_fraction + chaos.invalid_fraction and self._last:
+            # A broken copy of a step of the visit served last (any step of it).
+            s = self._last
             part = s[4][int(rnd.random() * len(s[4]))]
             line, kind = make_invalid(s[0] + self._next_id() + _MID + ts + s[3] + part, rnd)
             values.append(line)
@@ -194,14 +251,10 @@ class EventStream:
             self._invalid_recent.add(line)
             stats.invalid[kind] = stats.invalid.get(kind, 0) + 1
             return
-        # Late, mixed-offset, or a normal event: consume the next step of a session.
-        sessions = self._sessions
-        i = int(rnd.random() * len(sessions))
-        s = sessions[i]
-        part = next(s[2], None)
-        if part is None:
-            s = sessions[i] = self._new_session()
-            part = next(s[2])
+        elif r < chaos.duplicate_fraction + chaos.invalid_fraction:
+            r = chaos.total  # no visit in progress to break yet: a normal event
+        # Late, mixed-offset, or a normal event: the next step of a visit.
+        s, part = self._step(t)
         late = chaos.duplicate_fraction + chaos.invalid_fraction + chaos.late_fraction
         if chaos.late_fraction and r < late:
             delay = 1 + int(rnd.random() * chaos.late_max_ms)

@@ -15,28 +15,33 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from random import Random
 
-from rta.generator.population import SHOP, Product, User
+from rta.generator.population import SHOP, Product
 
 __all__ = ["Funnel", "SessionPlanner"]
 
 
 @dataclass(frozen=True)
 class Funnel:
-    """Transition probabilities; in each group what is left over ends the session."""
+    """Transition probabilities; in each group what is left over ends the session.
 
-    page_to_product: float = 0.55
+    The defaults give what shops report: about a third of visits with one page, 12%
+    with an add to cart, 3-4% with a purchase, 70% of carts abandoned (`rta
+    generate --describe` shows the rates a funnel implies).
+    """
+
+    page_to_product: float = 0.40
     """page_view -> product_view of a product (picked by popularity)."""
-    page_to_page: float = 0.25
+    page_to_page: float = 0.20
     """page_view -> another page_view."""
-    view_to_cart: float = 0.22
+    view_to_cart: float = 0.05
     """product_view -> add_to_cart of the product just viewed."""
     view_repeat: float = 0.08
     """product_view -> product_view of the same product again."""
-    view_to_other: float = 0.40
+    view_to_other: float = 0.50
     """product_view -> product_view of another product."""
-    view_to_page: float = 0.12
+    view_to_page: float = 0.18
     """product_view -> page_view."""
-    cart_to_purchase: float = 0.35
+    cart_to_purchase: float = 0.20
     """add_to_cart -> checkout: one purchase line per product in the cart, one order_id."""
     cart_to_browse: float = 0.50
     """add_to_cart -> product_view of another product (else the cart is abandoned)."""
@@ -102,7 +107,8 @@ class SessionPlanner:
         # Seconds spent on a page, log-normal (median ~20 s); drawn from a seeded pool
         # because a lognormvariate() per page view costs more than the whole event.
         self._time_spent = [repr(round(rnd.lognormvariate(3.0, 0.9), 2)) for _ in range(4096)]
-        self._user_json: dict[str, tuple[str, str]] = {}
+        self._thresholds = _thresholds(funnel, stay=1.0)
+        self._explorer_thresholds = _thresholds(funnel, stay=3.0)
         # Product views and cart adds are the same JSON every time: render them once.
         self._view_parts = [f',"event_type":"product_view"{pj}}}' for pj in self._product_json]
         self._cart_parts = [
@@ -113,39 +119,26 @@ class SessionPlanner:
             for pj in self._product_json
         ]
 
-    def _user_parts(self, user: User) -> tuple[str, str]:
-        """The base fields of a user's events, split around the session_id."""
-        parts = self._user_json.get(user.user_id)
-        if parts is None:
-            parts = (
-                f'","user_id":"{user.user_id}","session_id":"',
-                f'","device_type":{json.dumps(user.device_type)},"os":{json.dumps(user.os)}'
-                f',"browser":{json.dumps(user.browser)},"location":{json.dumps(user.location)}',
-            )
-            self._user_json[user.user_id] = parts
-        return parts
-
-    def plan(self, user: User, session_id: str) -> tuple[str, list[str]]:
+    def plan(
+        self, user_json: tuple[str, str], session_id: str, explorer: bool = False
+    ) -> tuple[str, list[str]]:
         """The session's base fields and its events' type-specific parts, in funnel order.
+        An explorer leaves each step with a third of the usual probability.
 
         The base starts with the quote that closes the timestamp, so an event is
         '{"event_id":"' + id + '","event_timestamp":"' + timestamp + base + part.
         """
         f, rnd = self.funnel, self._rnd
         random = rnd.random
-        pre, post = self._user_parts(user)
+        pre, post = user_json
         base = pre + session_id + post
         view_parts, cart_parts = self._view_parts, self._cart_parts
         pages, product_json, time_spent = self._pages, self._product_json, self._time_spent
         n_pages, n_spent = len(pages), len(time_spent)
         product_cw, top = self._product_cw, self._product_cw[-1]
-        # Cumulative thresholds of each state's transitions, computed once per session.
-        page_a, page_b = f.page_to_product, f.page_to_product + f.page_to_page
-        view_a = f.view_to_cart
-        view_b = view_a + f.view_repeat
-        view_c = view_b + f.view_to_other
-        view_d = view_c + f.view_to_page
-        cart_a, cart_b = f.cart_to_purchase, f.cart_to_purchase + f.cart_to_browse
+        page_a, page_b, view_a, view_b, view_c, view_d, cart_a, cart_b, bought_a = (
+            self._explorer_thresholds if explorer else self._thresholds
+        )
         tails: list[str] = []
         add = tails.append
         cart: dict[int, int] = {}  # product index -> quantity, in insertion order
@@ -203,7 +196,7 @@ class SessionPlanner:
                 state = _VIEW
                 continue
             else:  # _BOUGHT
-                if r >= f.purchase_to_browse:
+                if r >= bought_a:
                     break
                 referrer, url = url, pages[int(random() * n_pages)]
             # Every branch that did not `continue` or `break` lands on a page view.
@@ -217,6 +210,23 @@ class SessionPlanner:
 
 # States of the funnel (compared by identity in the planner's loop).
 _PAGE, _VIEW, _CART, _BOUGHT = "page", "view", "cart", "bought"
+
+
+def _thresholds(f: Funnel, stay: float) -> tuple[float, ...]:
+    """Each state's cumulative transition thresholds, with the chance to leave divided
+    by `stay` (the transitions grow in proportion to make up for it)."""
+
+    def group(*probs: float) -> list[float]:
+        leave = 1.0 - sum(probs)
+        k = (1.0 - leave / stay) / (1.0 - leave) if leave < 1.0 else 1.0
+        return list(itertools.accumulate(p * k for p in probs))
+
+    page, view = (
+        group(f.page_to_product, f.page_to_page),
+        group(f.view_to_cart, f.view_repeat, f.view_to_other, f.view_to_page),
+    )
+    cart, bought = group(f.cart_to_purchase, f.cart_to_browse), group(f.purchase_to_browse)
+    return (*page, *view, *cart, *bought)
 
 
 def _cumulative(weights: Iterable[float]) -> list[float]:

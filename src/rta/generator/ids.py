@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from random import Random
 
-__all__ = ["MASK48", "MULT", "event_id_suffix", "uuid4_str"]
+__all__ = ["MASK48", "MULT", "VERSION_CLEAR", "VERSION_SET", "event_id_suffix", "uuid4_str"]
 
-_VERSION_CLEAR = ~((0xF << 76) | (0x3 << 62))
-_VERSION_SET = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant
+VERSION_CLEAR = ~((0xF << 76) | (0x3 << 62))
+VERSION_SET = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant
 
 
 def uuid4_str(rnd: Random) -> str:
     """A random version-4 UUID in canonical lowercase form, drawn from `rnd`."""
-    h = "%032x" % ((rnd.getrandbits(128) & _VERSION_CLEAR) | _VERSION_SET)
+    h = "%032x" % ((rnd.getrandbits(128) & VERSION_CLEAR) | VERSION_SET)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

@@ -4,15 +4,18 @@ products are the same for the same seed; nothing here runs per event."""
 
 from __future__ import annotations
 
+import itertools
 import json
+from bisect import bisect
 from dataclasses import dataclass
 from random import Random
 
 from faker import Faker
 
-from rta.generator.ids import uuid4_str
+from rta.generator.ids import VERSION_CLEAR as _VERSION_CLEAR
+from rta.generator.ids import VERSION_SET as _VERSION_SET
 
-__all__ = ["Product", "User", "build_catalogue", "build_pages", "build_users"]
+__all__ = ["Population", "Product", "User", "build_catalogue", "build_pages"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,26 +92,84 @@ _CATEGORIES: dict[str, tuple[tuple[float, float], tuple[str, ...]]] = {
 }
 
 
-def _pick(rnd: Random, options: _Weighted) -> str:
-    names = [o[0] for o in options]
-    return rnd.choices(names, weights=[o[1] for o in options])[0]
+def _combinations() -> tuple[list[tuple[str, str, str]], list[float]]:
+    """Every (device, os, browser) that exists, and its cumulative weight."""
+    combos, weights = [], []
+    for device, dw, systems in _DEVICES:
+        for os_name, ow, browsers in systems:
+            for browser, bw in browsers:
+                combos.append((device, os_name, browser))
+                weights.append(dw * ow * bw)
+    return combos, list(itertools.accumulate(weights))
 
 
-def _device(rnd: Random) -> tuple[str, str, str]:
-    device = rnd.choices(_DEVICES, weights=[d[1] for d in _DEVICES])[0]
-    os_entry = rnd.choices(device[2], weights=[o[1] for o in device[2]])[0]
-    return device[0], os_entry[0], _pick(rnd, os_entry[2])
+_M64 = (1 << 64) - 1
 
 
-def build_users(count: int, rnd: Random, fake: Faker) -> list[User]:
-    """`count` users; a pool of cities smaller than the population, so that
-    several users share a city as they do in real traffic."""
-    cities = [fake.city() for _ in range(max(10, min(count // 5, 500)))]
-    users = []
-    for _ in range(count):
-        device_type, os_name, browser = _device(rnd)
-        users.append(User(uuid4_str(rnd), device_type, os_name, browser, rnd.choice(cities)))
-    return users
+def _mix(x: int) -> int:
+    """splitmix64's finaliser: 64 well-mixed bits from any integer."""
+    x = (x + 0x9E3779B97F4A7C15) & _M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+    return x ^ (x >> 31)
+
+
+class Population:
+    """`count` users, each made from its index when it first visits: a population of
+    millions costs nothing until its users show up, and user i is the same user
+    whichever order the visits come in.
+
+    A pool of cities smaller than the population lets several users share a city, as
+    they do in real traffic.
+    """
+
+    def __init__(self, count: int, rnd: Random, fake: Faker) -> None:
+        if count < 1:
+            raise ValueError("users: must be >= 1")
+        self.count = count
+        self._cities = [fake.city() for _ in range(max(10, min(count // 5, 500)))]
+        self._combos, self._combo_cw = _combinations()
+        self._salt = rnd.getrandbits(64)
+        # What users' events share, rendered once: devices and cities are few.
+        self._combo_json = [
+            f'","device_type":{json.dumps(d)},"os":{json.dumps(o)},"browser":{json.dumps(b)}'
+            for d, o, b in self._combos
+        ]
+        self._city_json = [f',"location":{json.dumps(c)}' for c in self._cities]
+        self._parts: dict[int, tuple[str, str]] = {}
+
+    def _draw(self, index: int) -> tuple[int, int, str]:
+        """(device combination, city, user_id) of user `index`, from its index alone."""
+        a = _mix(self._salt ^ index)
+        b = _mix(a)
+        combo = bisect(self._combo_cw, (a & 0xFFFFFFFF) / 2**32 * self._combo_cw[-1])
+        h = f"{(((a << 64) | b) & _VERSION_CLEAR) | _VERSION_SET:032x}"
+        user_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return combo, (a >> 32) % len(self._cities), user_id
+
+    def user(self, index: int) -> User:
+        combo, city, user_id = self._draw(index)
+        device, os_name, browser = self._combos[combo]
+        return User(user_id, device, os_name, browser, self._cities[city])
+
+    def json_parts(self, index: int) -> tuple[str, str]:
+        """User `index`'s fields in every event of theirs, split around the session_id:
+        ('","user_id":"…","session_id":"', '","device_type":…,"location":…')."""
+        parts = self._parts.get(index)
+        if parts is None:
+            combo, city, user_id = self._draw(index)
+            parts = (
+                f'","user_id":"{user_id}","session_id":"',
+                self._combo_json[combo] + self._city_json[city],
+            )
+            if len(self._parts) >= _PARTS_CACHE:
+                self._parts.clear()  # a population of millions must not all stay
+            self._parts[index] = parts
+        return parts
+
+
+# Users whose JSON is kept rendered: the regulars, who come back most.
+_PARTS_CACHE = 100_000
 
 
 def build_catalogue(count: int, rnd: Random, fake: Faker) -> list[Product]:

@@ -58,9 +58,10 @@ class RunSummary:
 
 
 def _events_within(clock: SimulatedClock, duration_s: float) -> int | None:
-    """How many events a simulated clock stamps within duration_s (None: unbounded)."""
+    """How many events a simulated clock stamps within duration_s (None: unbounded, or
+    a shaped clock, whose run ends on its event time instead)."""
     step = clock.step_ms
-    return math.ceil(duration_s * 1000 / step) if step > 0 else None
+    return math.ceil(duration_s * 1000 / step) if step > 0 and clock.shape is None else None
 
 
 def run(
@@ -86,11 +87,10 @@ def run(
     limit = count
     end_ms: int | None = None
     if duration_s is not None:
-        if isinstance(clock, SimulatedClock):
+        within = _events_within(clock, duration_s) if isinstance(clock, SimulatedClock) else None
+        if within is not None:
             # Exact for simulated time: the events whose stamps fall in the window.
-            within = _events_within(clock, duration_s)
-            if within is not None:
-                limit = within if limit is None else min(limit, within)
+            limit = within if limit is None else min(limit, within)
         else:
             end_ms = clock.now_ms() + round(duration_s * 1000)
     # About 50 pacing steps per second; as big as useful at full speed.
