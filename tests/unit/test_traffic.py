@@ -62,7 +62,7 @@ def _complete(hour: dict[str, Any]) -> list[list[dict[str, Any]]]:
 
 def test_think_times_have_the_stated_median(hour: dict[str, Any]) -> None:
     gaps = sorted(
-        (b["ms"] - a["ms"]) / 1000 for v in _complete(hour) for a, b in zip(v, v[1:], strict=False)
+        (b["ms"] - a["ms"]) / 1000 for v in _complete(hour) for a, b in itertools.pairwise(v)
     )
     assert len(gaps) > 10_000
     stated: float = Traffic().think_median_s
