@@ -115,8 +115,11 @@ def generate_lines(
     users: int = 1_000_000,
     products: int = 200,
     traffic: Traffic | None = None,
+    warm: bool = True,
 ) -> tuple[MemorySink, RunSummary]:
-    """`count` records of a seeded, simulated-time run, kept in a MemorySink."""
+    """`count` records of a seeded, simulated-time run, kept in a MemorySink. `warm`:
+    start with the visits in progress that the rate keeps going (their earlier events
+    are not in the output); False: every visit starts with its first event."""
     config = GeneratorConfig(
         seed=seed,
         users=users,
@@ -126,7 +129,9 @@ def generate_lines(
         traffic=traffic or Traffic(),
     )
     sink = MemorySink()
-    stream = EventStream(config, SimulatedClock(parse_start(start), step_ms))
+    stream = EventStream(
+        config, SimulatedClock(parse_start(start), step_ms), rate=None if warm else 0.0
+    )
     return sink, run(stream, sink, count=count)
 
 

@@ -29,7 +29,7 @@ BRISK = Traffic(think_median_s=0.5)
 
 @pytest.fixture(scope="module")
 def clean() -> tuple[MemorySink, list[AnyEvent]]:
-    sink, _ = generate_lines(100_000, seed=7, traffic=BRISK)
+    sink, _ = generate_lines(100_000, seed=7, traffic=BRISK, warm=False)
     return sink, sink.events()  # every one must parse: parse_event_json raises otherwise
 
 
@@ -170,7 +170,7 @@ def chaotic() -> tuple[MemorySink, object]:
         invalid_fraction=0.02,
         tz_mix=0.04,
     )
-    return generate_lines(100_000, seed=11, chaos=chaos, traffic=BRISK)
+    return generate_lines(100_000, seed=11, chaos=chaos, traffic=BRISK, warm=False)
 
 
 def test_chaos_fractions_are_honoured(chaotic: tuple[MemorySink, object]) -> None:

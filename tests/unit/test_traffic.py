@@ -66,8 +66,9 @@ def test_think_times_have_the_stated_median(hour: dict[str, Any]) -> None:
     )
     assert len(gaps) > 10_000
     stated: float = Traffic().think_median_s
-    # A due visit waits for the next record (1/60 s apart, a few at once): a little later.
-    assert stated <= statistics.median(gaps) <= stated * 1.05
+    # A due visit waits for the next record (1/60 s apart, a few at once): if anything,
+    # a little later.
+    assert stated * 0.97 <= statistics.median(gaps) <= stated * 1.05
     p95 = gaps[int(0.95 * len(gaps))]
     model: ModelSummary = hour["model"]
     assert p95 == pytest.approx(model.think_p95_s, rel=0.1)
@@ -129,5 +130,7 @@ def test_visits_in_progress_follow_the_rate(hour: dict[str, Any]) -> None:
     calm = mean_in_progress(START + 900_000, START + HALF_HOUR)
     burst = mean_in_progress(START + HALF_HOUR + 900_000, START + 2 * HALF_HOUR)
     assert calm == pytest.approx(model.in_progress, rel=0.15)
+    # Warm from the first second: the stream starts with the visits the rate keeps going.
+    assert hour["in_progress"][0][1] == pytest.approx(model.in_progress, rel=0.15)
     assert burst / calm == pytest.approx(2.0, rel=0.15)
     assert hour["records"] == pytest.approx(RATE * 1800 * 3, rel=0.01)

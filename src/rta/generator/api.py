@@ -122,7 +122,9 @@ def generate(
     config = generator_config(settings, options)
     clock = make_clock(options, rate, g.rate)
     sink = _make_sink(settings, options, stdout)
-    stream = EventStream(config, clock)
+    # The rate in event time: a simulated clock has its own; the wall clock runs at the
+    # paced rate (unpaced: the settings' rate, as near as anything is to it).
+    stream = EventStream(config, clock, rate=None if options.start else (rate or g.rate))
     return run(
         stream,
         sink,

@@ -77,8 +77,12 @@ class Stats:
 class EventStream:
     """Batches of (values, keys): JSON lines and the session_id bytes they are keyed by."""
 
-    def __init__(self, config: GeneratorConfig, clock: Clock) -> None:
+    def __init__(self, config: GeneratorConfig, clock: Clock, rate: float | None = None) -> None:
+        """`rate`: events per second of event time the stream will run at (default: a
+        simulated clock's own); the visits in progress when the stream starts are made
+        for it, so the first minute looks like the ones after. 0: start with none."""
         self.config = config
+        self.rate = rate if rate is not None else float(getattr(clock, "rate", 0.0))
         self.stats = Stats()
         self.clock = clock
         self._rnd = Random(config.seed)
@@ -119,6 +123,25 @@ class EventStream:
         # [head with a per-session event-id prefix, key, next part's index, base, parts]
         return [_HEAD + uuid4_str(rnd)[:24], session_id.encode(), 0, base, parts]
 
+    def _warm_up(self, t0: int) -> None:
+        """Visits already in progress at t0, about as many as the rate keeps going
+        (Little's law with the think times' mean), each somewhere after its first event:
+        the stream starts in the steady state instead of with a rush of new visits."""
+        traffic = self.config.traffic
+        # (mean events per visit - 1) / mean events is about 0.8 for shop-like funnels.
+        target = round(self.rate * traffic.think_mean_s * 0.8)
+        rnd, think, slots = self._rnd, self._think, self._slots
+        made = 0
+        while made < target:
+            s = self._new_session()
+            n = len(s[4])
+            if n < 2:
+                continue  # a one-event visit is never between two events
+            s[2] = 1 + int(rnd.random() * (n - 1))
+            at = t0 + int(rnd.random() * think[int(rnd.random() * len(think))])
+            slots.setdefault(at, []).append(s)
+            made += 1
+
     def sample_visit(self) -> list[str]:
         """A new visit's events (their type-specific parts), planned as the stream plans
         them: for describing the model (rta.generator.model)."""
@@ -158,7 +181,10 @@ class EventStream:
         ids, offset = self._ids, self._id_offset
         sec, sec_prefix = self._sec, self._sec_prefix
         times = self.clock.batch(count)
-        scan = self._scan if self._scan is not None else (times[0] if times else 0)
+        if self._scan is None and times:
+            self._scan = times[0]
+            self._warm_up(times[0])
+        scan = self._scan if self._scan is not None else 0
         s: list[Any] | None = self._last
         for t in times:
             if held and held[0][0] <= t:
