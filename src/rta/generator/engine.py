@@ -136,7 +136,8 @@ class EventStream:
             s = self._new_session()
             n = len(s[4])
             if n < 2:
-                continue  # a one-event visit is never between two events
+                self.stats.sessions -= 1  # a one-event visit is never between two events
+                continue
             s[2] = 1 + int(rnd.random() * (n - 1))
             at = t0 + int(rnd.random() * think[int(rnd.random() * len(think))])
             slots.setdefault(at, []).append(s)
