@@ -252,6 +252,10 @@ def parse_event_json(raw: bytes | str) -> PageView | ProductView | AddToCart | P
         raise EventError(
             f"event: not valid JSON ({exc})", field="event", kind="invalid_json"
         ) from None
+    except RecursionError:
+        raise EventError(
+            "event: not valid JSON (nested too deeply)", field="event", kind="invalid_json"
+        ) from None
     return parse_event(data)
 
 

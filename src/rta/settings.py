@@ -8,9 +8,8 @@ receive the frozen object; nothing below reads `os.environ` itself.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
+from pathlib import Path
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
@@ -227,7 +226,7 @@ class CollectorSettings(_Section):
     cors_origins: list[str] = Field(
         [],
         description="Browser origins allowed to post (CORS), as a JSON list in the env var, "
-        'e.g. \'["https://shop.example"]\'; empty: no CORS headers.',
+        "e.g. '[\"https://shop.example\"]'; empty: no CORS headers.",
     )
     produce_timeout_s: float = Field(
         10.0,

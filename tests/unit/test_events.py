@@ -251,3 +251,9 @@ def test_missing_fields_bad_json_and_non_objects_have_kinds_too() -> None:
         parse_event_json(b'{"event_id": ')
     assert (info.value.field, info.value.kind) == ("event", "invalid_json")
     assert EventError("price: must be > 0").field == "price"
+
+
+def test_deeply_nested_json_is_rejected_not_crashing() -> None:
+    with pytest.raises(EventError) as info:
+        parse_event_json(b"[" * 100_000 + b"]" * 100_000)
+    assert (info.value.field, info.value.kind) == ("event", "invalid_json")
