@@ -11,6 +11,7 @@ keeps the bridge cheap at tens of thousands of records a second.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,7 +71,9 @@ class _Pending:
             self._due -= 1
             done = self._due == 0
         if done:
-            self._loop.call_soon_threadsafe(self._settle)
+            # RuntimeError: the loop is closed, so nobody waits for this request any more.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._settle)
 
     def fail(self, why: str) -> None:
         with self._lock:

@@ -61,7 +61,8 @@ class KeyStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._by_hash: dict[str, WriteKey] = {}
-        self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of what was loaded
+        # (inode, mtime_ns, size) of the file loaded: every save renames a new file in.
+        self._seen: tuple[int, int, int] | None = None
 
     def entries(self) -> list[WriteKey]:
         """Every key ever added, revoked ones too, oldest first."""
@@ -125,7 +126,7 @@ class KeyStore:
         """
         try:
             st = self.path.stat()
-            seen: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+            seen: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
         except FileNotFoundError:
             seen = None
         if seen != self._seen:
