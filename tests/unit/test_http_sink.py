@@ -98,9 +98,10 @@ def test_the_command_reads_the_key_from_the_environment(served: _Served) -> None
 
 
 def test_a_wrong_key_stops_the_run_with_the_collectors_reason(served: _Served) -> None:
-    options = GenerateOptions(sink=SinkKind.http, key="rta_wrong", count=10, rate=0.0)
+    sink = HttpSink(served.settings.collector.endpoint, "rta_wrong")
     with pytest.raises(SinkError, match="HTTP 401: unknown write key"):
-        generate(served.settings, options)
+        sink.write(['{"event_id": "x"}'], [b"k"])
+    sink.close()
     assert not served.producer.records
 
 
@@ -188,3 +189,9 @@ def test_refusals_are_not_retried(status: int) -> None:
     with pytest.raises(SinkError, match=f"HTTP {status}: no"):
         _sink(handler).write(["{}"], [b"k"])
     assert len(calls) == 1
+
+
+def test_an_answer_that_is_not_the_collectors_is_an_error() -> None:
+    sink = _sink(lambda r: httpx.Response(200, text="<html>a proxy's page</html>"))
+    with pytest.raises(SinkError, match="not as an rta collector"):
+        sink.write(["{}"], [b"k"])

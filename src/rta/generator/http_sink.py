@@ -128,9 +128,15 @@ class HttpSink:
             )
         # 400 is an answer too: every event of the batch broke the contract (as the
         # generator's --invalid-fraction asks) and is kept in the dead-letter topic.
-        result = resp.json()
-        self.accepted += int(result["accepted"])
-        self.rejected += len(result["rejected"])
+        try:
+            result = resp.json()
+            self.accepted += int(result["accepted"])
+            self.rejected += len(result["rejected"])
+        except (ValueError, KeyError, TypeError):
+            raise SinkError(
+                f"{self.url} answered HTTP {resp.status_code} but not as an rta collector: "
+                f"{resp.text[:200]}"
+            ) from None
 
     def close(self) -> None:
         self._http.close()
