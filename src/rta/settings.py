@@ -228,9 +228,10 @@ class CollectorSettings(_Section):
         description="Browser origins allowed to post (CORS), as a JSON list in the env var, "
         "e.g. '[\"https://shop.example\"]'; empty: no CORS headers.",
     )
+    # At least librdkafka's linger (5 ms here), which message.timeout.ms must exceed.
     produce_timeout_s: float = Field(
         10.0,
-        gt=0,
+        ge=0.1,
         description="Seconds Kafka has to confirm a request's events; later, the request "
         "gets HTTP 503 with Retry-After and none of its events count as accepted.",
     )
