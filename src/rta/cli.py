@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from rta import log
+from rta.commands import collector as collector_cmd
 from rta.commands import config as config_cmd
 from rta.commands import generate as generate_cmd
 from rta.commands import logs as logs_cmd
@@ -76,6 +77,7 @@ app.add_typer(stack_cmd.aliases(status_cmd.status), name="stack")
 app.add_typer(pipeline_cmd.app, name="pipeline")
 app.command("generate")(generate_cmd.generate)
 app.command("replay")(replay_cmd.replay)
+app.add_typer(collector_cmd.app, name="collector")
 
 
 def main(argv: list[str] | None = None) -> None:

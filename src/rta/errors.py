@@ -5,7 +5,8 @@ error to an exit code in one place (`rta.cli.main`).
     ├── ConfigError              exit 2: settings or templates that cannot work
     │   └── PlaceholderError     rta.templates: a ${name} without a value (also a KeyError)
     ├── InputError               a file or an event rta was given is not usable
-    │   └── EventError           rta.events: breaks the event contract (also a ValueError)
+    │   ├── EventError           rta.events: breaks the event contract (also a ValueError)
+    │   └── WriteKeyError        rta.collector.keys: a key name taken or unknown
     ├── ServiceError             an engine's API refused or failed a request
     │   ├── GatewayError         rta.pipeline.gateway: carries Flink's root cause
     │   ├── FlinkRestError       rta.pipeline.jobs
@@ -14,6 +15,7 @@ error to an exit code in one place (`rta.cli.main`).
     │   └── ServiceUnavailableError   the engine cannot be reached at all
     │       ├── KafkaUnavailableError rta.kafka.delivery (or a topic is missing)
     │       └── PinotUnavailableError rta.pinot.query (also a PinotQueryError)
+    ├── CollectorError           rta.collector.server: the collector cannot listen or stopped
     ├── ReplayError              rta.replay: the file or Kafka failed a replay
     ├── SinkError                rta.generator.sinks: generated records were not written
     └── StackError               rta.stack.errors: local processes would not start or stop

@@ -189,42 +189,59 @@ _adapter: TypeAdapter[Any] = TypeAdapter(Event)
 class EventError(InputError, ValueError):
     """An event that does not satisfy the contract; `reason` names field and cause.
 
+    `field` is the first field the reason names ("event" for the event as a whole) and
+    `kind` a short, stable name of what is wrong with it (pydantic's error type, such as
+    "missing" or "string_type", or "invalid_json"): a label for counting rejections,
+    where the reason itself, which quotes values, would be too varied.
+
     Also a ValueError, the type callers of a validating parser expect.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, field: str | None = None, kind: str = "invalid") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.field = field or reason.split(":", 1)[0]
+        self.kind = kind
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = []
+def _problems(exc: ValidationError) -> list[tuple[str, str, str]]:
+    """(field, kind, 'field: why') for each error pydantic found."""
+    out = []
     for err in exc.errors(include_url=False):
         loc = [str(p) for p in err["loc"]]
         # The first element of a union location is the discriminator tag; drop it.
         if loc and loc[0] in EVENT_TYPES:
             loc = loc[1:]
         field = ".".join(loc) or "event"
+        kind = err["type"]
         msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "foreign_field":
-            parts.append(msg)  # names its field itself
+        if kind == "foreign_field":
+            field = str((err.get("ctx") or {}).get("field", field))
+            out.append((field, kind, msg))  # the message names its field itself
             continue
-        if err["type"] == "union_tag_invalid":
+        if kind == "union_tag_invalid":
             field, msg = "event_type", f"must be one of {', '.join(EVENT_TYPES)}"
-        elif err["type"] == "union_tag_not_found":
+        elif kind == "union_tag_not_found":
             field, msg = "event_type", "is missing"
-        parts.append(f"{field}: {msg}")
-    return "; ".join(parts)
+            kind = "missing"
+        out.append((field, kind, f"{field}: {msg}"))
+    return out
 
 
 def parse_event(data: Any) -> PageView | ProductView | AddToCart | Purchase:
     """Validate a decoded JSON object; raise EventError naming the bad field(s)."""
     if not isinstance(data, dict):
-        raise EventError(f"event: must be a JSON object, got {type(data).__name__}")
+        raise EventError(
+            f"event: must be a JSON object, got {type(data).__name__}",
+            field="event",
+            kind="not_an_object",
+        )
     try:
         return _adapter.validate_python(data)  # type: ignore[no-any-return]
     except ValidationError as exc:
-        raise EventError(_describe(exc)) from None
+        problems = _problems(exc)
+        field, kind, _ = problems[0]
+        raise EventError("; ".join(r for _, _, r in problems), field=field, kind=kind) from None
 
 
 def parse_event_json(raw: bytes | str) -> PageView | ProductView | AddToCart | Purchase:
@@ -232,7 +249,13 @@ def parse_event_json(raw: bytes | str) -> PageView | ProductView | AddToCart | P
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise EventError(f"event: not valid JSON ({exc})") from None
+        raise EventError(
+            f"event: not valid JSON ({exc})", field="event", kind="invalid_json"
+        ) from None
+    except RecursionError:
+        raise EventError(
+            "event: not valid JSON (nested too deeply)", field="event", kind="invalid_json"
+        ) from None
     return parse_event(data)
 
 

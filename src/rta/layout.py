@@ -55,3 +55,8 @@ class Layout:
     @property
     def checkpoints(self) -> Path:
         return self.flink / "checkpoints"
+
+    @property
+    def collector_keys(self) -> Path:
+        """The collector's write keys: names and hashes, never a key itself."""
+        return self.state_dir / "collector" / "keys.json"

@@ -8,9 +8,10 @@ receive the frozen object; nothing below reads `os.environ` itself.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -208,6 +209,44 @@ class GeneratorSettings(_Section):
     )
 
 
+class CollectorSettings(_Section):
+    """The HTTP collector (`rta collector`): events from real clients into raw_events."""
+
+    url: str | None = Field(
+        None,
+        description="Where clients of rta (`rta generate --sink http`) post events, for a "
+        "collector elsewhere (default: http://host:port).",
+    )
+    host: str = Field("127.0.0.1", description="Address the collector listens on.")
+    port: int = Field(8000, description="Port of the collector's HTTP API.")
+    max_batch: int = Field(1000, ge=1, description="Most events one request may carry.")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1, description="Largest request body, in bytes (larger: HTTP 413)."
+    )
+    cors_origins: list[str] = Field(
+        [],
+        description="Browser origins allowed to post (CORS), as a JSON list in the env var, "
+        "e.g. '[\"https://shop.example\"]'; empty: no CORS headers.",
+    )
+    # At least librdkafka's linger (5 ms here), which message.timeout.ms must exceed.
+    produce_timeout_s: float = Field(
+        10.0,
+        ge=0.1,
+        description="Seconds Kafka has to confirm a request's events; later, the request "
+        "gets HTTP 503 with Retry-After and none of its events count as accepted.",
+    )
+    key: SecretStr | None = Field(
+        None,
+        description="Write key that rta's own clients send (`rta generate --sink http`); "
+        "`rta collector keys add NAME` creates one.",
+    )
+
+    @property
+    def endpoint(self) -> str:
+        """Base URL of the collector clients talk to."""
+        return (self.url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
 class Settings(BaseSettings):
     """Everything rta needs to know to run the local stack or talk to a remote one."""
 
@@ -233,6 +272,7 @@ class Settings(BaseSettings):
     flink: FlinkSettings = FlinkSettings()
     pinot: PinotSettings = PinotSettings()
     generator: GeneratorSettings = GeneratorSettings()
+    collector: CollectorSettings = CollectorSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -250,6 +290,10 @@ class Settings(BaseSettings):
         )
 
 
+# The nested sections of Settings, in declaration order.
+SECTIONS = ("kafka", "flink", "pinot", "generator", "collector")
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build the settings; keyword overrides win over environment and file."""
     return Settings(**overrides)  # type: ignore[arg-type]
@@ -263,8 +307,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
     }
     if settings.java_home is not None:
         env["RTA_JAVA_HOME"] = str(settings.java_home)
-    for section in ("kafka", "flink", "pinot", "generator"):
+    for section in SECTIONS:
         for key, value in getattr(settings, section).model_dump().items():
-            if value is not None:
-                env[f"RTA_{section.upper()}__{key.upper()}"] = str(value)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            # pydantic-settings reads lists from the environment as JSON.
+            text = json.dumps(value) if isinstance(value, list) else str(value)
+            env[f"RTA_{section.upper()}__{key.upper()}"] = text
     return env

@@ -12,9 +12,13 @@ settings_on_free_ports()  settings of a local stack on free ports, for a private
 from __future__ import annotations
 
 import socket
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from confluent_kafka import KafkaError, Message
 
 from rta.events import AddToCart, PageView, ProductView, Purchase, parse_event_json
 from rta.generator.chaos import Chaos
@@ -68,14 +72,23 @@ class ProducedRecord:
 
 
 class RecordingProducer:
-    """Records produce() calls instead of sending them; poll() and flush() do nothing.
+    """Records produce() calls instead of sending them.
 
     Not a Kafka mock for integration tests (those use the real broker): it checks
-    what a function *asks* Kafka to do.
+    what a function *asks* Kafka to do. A record produced with `on_delivery=` gets its
+    delivery report in a later poll() or flush(), in the thread that calls them, as
+    with librdkafka: a success, or the KafkaError `fail` when one is set. `hold=True`
+    keeps the reports back, as an unreachable broker does (flush() then returns how
+    many are still waiting); `release()` lets them through again.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, fail: KafkaError | None = None, hold: bool = False) -> None:
         self.records: list[ProducedRecord] = []
+        self.fail = fail
+        self.hold = hold
+        self._waiting: list[tuple[Callable[[KafkaError | None, Message], None], Message]] = []
+        # produce() and poll() may run in different threads (the collector polls in one).
+        self._reported = threading.Condition()
 
     def produce(
         self,
@@ -83,22 +96,46 @@ class RecordingProducer:
         value: bytes | str | None = None,
         key: bytes | str | None = None,
         headers: list[tuple[str, bytes]] | None = None,
+        on_delivery: Callable[[KafkaError | None, Message], None] | None = None,
         **kwargs: Any,
     ) -> None:
-        self.records.append(
-            ProducedRecord(
-                topic,
-                value.encode() if isinstance(value, str) else value or b"",
-                key.encode() if isinstance(key, str) else key,
-                dict(headers or []),
-            )
+        record = ProducedRecord(
+            topic,
+            value.encode() if isinstance(value, str) else value or b"",
+            key.encode() if isinstance(key, str) else key,
+            dict(headers or []),
         )
+        with self._reported:
+            self.records.append(record)
+            if on_delivery is not None:
+                sent: list[tuple[str, str | bytes | None]] = list(headers or [])
+                message = Message(topic=topic, value=record.value, key=record.key, headers=sent)
+                self._waiting.append((on_delivery, message))
+                self._reported.notify_all()
+
+    def _report(self, timeout: float) -> int:
+        with self._reported:
+            if (self.hold or not self._waiting) and timeout > 0:
+                self._reported.wait(timeout)
+            if self.hold:
+                return 0
+            due, self._waiting = self._waiting, []
+        for callback, message in due:
+            callback(self.fail, message)
+        return len(due)
 
     def poll(self, timeout: float = 0.0) -> int:
-        return 0
+        return self._report(timeout)
 
     def flush(self, timeout: float = 0.0) -> int:
-        return 0
+        self._report(0.0)
+        return len(self._waiting)
+
+    def release(self) -> None:
+        """Stop holding reports back: the next poll() or flush() delivers them."""
+        with self._reported:
+            self.hold = False
+            self._reported.notify_all()
 
     def on(self, topic: str) -> list[ProducedRecord]:
         return [r for r in self.records if r.topic == topic]

@@ -119,6 +119,43 @@ def records_since(
     return found
 
 
+@dataclass(frozen=True)
+class RawRecord:
+    """A record as Kafka holds it: bytes that need not be JSON (dead letters)."""
+
+    partition: int
+    value: bytes
+    key: bytes | None
+    headers: dict[str, bytes]
+
+
+def records_to_end(
+    settings: Settings, topic: str, since: dict[int, int], timeout_s: float = 30.0
+) -> list[RawRecord]:
+    """Every record of `topic` after the offsets `since` up to each partition's end now:
+    exact, without waiting for quiet, once the producer has had its writes confirmed."""
+    end = end_offsets(settings, topic)
+    consumer = make_consumer(settings, f"rta-test-{uuid.uuid4()}")
+    found: list[RawRecord] = []
+    try:
+        consumer.assign([TopicPartition(topic, p, since.get(p, 0)) for p in end])
+        position = {p: since.get(p, 0) for p in end}
+        deadline = time.monotonic() + timeout_s
+        while any(position[p] < end[p] for p in end):
+            assert time.monotonic() < deadline, f"timed out reading {topic}: {position} < {end}"
+            for msg in consumer.consume(10_000, timeout=1.0):
+                assert msg.error() is None, msg.error()
+                if msg.offset() >= end[msg.partition()]:
+                    continue
+                position[msg.partition()] = msg.offset() + 1
+                found.append(
+                    RawRecord(msg.partition(), msg.value(), msg.key(), dict(msg.headers() or []))
+                )
+    finally:
+        consumer.close()
+    return found
+
+
 def flush_watermark(settings: Settings, at: datetime) -> None:
     """One valid event at `at` in every partition, so every partition's watermark passes it."""
     producer = make_producer(settings)

@@ -11,7 +11,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src" / "rta"
 DOC = REPO / "docs" / "architecture.md"
-PACKAGES = ("commands", "generator", "kafka", "pinot", "pipeline", "stack")
+PACKAGES = ("collector", "commands", "generator", "kafka", "pinot", "pipeline", "stack")
 BEGIN, END = "<!-- import graph: begin -->", "<!-- import graph: end -->"
 
 
@@ -89,10 +89,29 @@ FORBIDDEN = {
         "rta.lifecycle",
         "rta.commands",
     ),
-    "rta.kafka": ("rta.stack", "rta.pinot", "rta.pipeline", "rta.commands", "rta.generator"),
+    "rta.kafka": (
+        "rta.stack",
+        "rta.pinot",
+        "rta.pipeline",
+        "rta.commands",
+        "rta.generator",
+        "rta.collector",
+    ),
     "rta.pinot": ("rta.stack", "rta.pipeline", "rta.commands", "rta.generator"),
     "rta.pipeline": ("rta.stack", "rta.pinot", "rta.commands", "rta.generator"),
-    "rta.generator": ("rta.stack", "rta.pinot", "rta.pipeline", "rta.commands"),
+    # The generator reaches the collector over HTTP only, like any other client.
+    "rta.generator": ("rta.stack", "rta.pinot", "rta.pipeline", "rta.commands", "rta.collector"),
+    # A producer like generator/ and replay: the contract and kafka/, no engine beyond Kafka.
+    "rta.collector": (
+        "rta.stack",
+        "rta.pinot",
+        "rta.pipeline",
+        "rta.commands",
+        "rta.provision",
+        "rta.lifecycle",
+        "rta.foreground",
+        "rta.generator",
+    ),
 }
 
 

@@ -8,6 +8,8 @@ import pytest
 import typer
 
 from rta import cli
+from rta.collector.keys import WriteKeyError
+from rta.collector.server import CollectorError
 from rta.errors import ConfigError, InputError, RtaError, ServiceError, ServiceUnavailableError
 from rta.events import EventError
 from rta.generator.sinks import SinkError
@@ -33,6 +35,8 @@ from rta.stack import StackError, StartupError
         (ServiceUnavailableError, ServiceError),
         (EventError, InputError),
         (EventError, ValueError),
+        (WriteKeyError, InputError),
+        (CollectorError, RtaError),
         (ReplayError, RtaError),
         (SinkError, RtaError),
         (StackError, RtaError),

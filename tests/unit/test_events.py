@@ -214,3 +214,46 @@ def test_bad_values_are_rejected(event_type: str, field: str, value: object) -> 
 def test_malformed_lines_are_rejected(raw: bytes, needle: str) -> None:
     with pytest.raises(EventError, match=needle):
         parse_event_json(raw)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "kind"),
+    [
+        ({"event_timestamp": "2026-01-01T10:00:00"}, "event_timestamp", "value_error"),
+        ({"user_id": None}, "user_id", "string_type"),
+        ({"price": "9.99"}, "price", "float_type"),
+        ({"event_type": "click"}, "event_type", "union_tag_invalid"),
+        ({"event_type": None}, "event_type", "union_tag_invalid"),
+        ({"order_id": "O-1"}, "order_id", "foreign_field"),
+    ],
+)
+def test_errors_name_their_first_field_and_a_stable_kind(
+    change: dict[str, Any], field: str, kind: str
+) -> None:
+    # The collector counts rejections by field and kind; the reason quotes values.
+    with pytest.raises(EventError) as info:
+        parse_event({**EVENTS["product_view"], **change})
+    assert (info.value.field, info.value.kind) == (field, kind)
+    assert info.value.reason.startswith(f"{field}: ")
+
+
+def test_missing_fields_bad_json_and_non_objects_have_kinds_too() -> None:
+    event = {k: v for k, v in EVENTS["page_view"].items() if k != "session_id"}
+    for value, field, kind in [
+        (event, "session_id", "missing"),
+        ({k: v for k, v in event.items() if k != "event_type"}, "event_type", "missing"),
+        ([event], "event", "not_an_object"),
+    ]:
+        with pytest.raises(EventError) as info:
+            parse_event(value)
+        assert (info.value.field, info.value.kind) == (field, kind)
+    with pytest.raises(EventError) as info:
+        parse_event_json(b'{"event_id": ')
+    assert (info.value.field, info.value.kind) == ("event", "invalid_json")
+    assert EventError("price: must be > 0").field == "price"
+
+
+def test_deeply_nested_json_is_rejected_not_crashing() -> None:
+    with pytest.raises(EventError) as info:
+        parse_event_json(b"[" * 100_000 + b"]" * 100_000)
+    assert (info.value.field, info.value.kind) == ("event", "invalid_json")

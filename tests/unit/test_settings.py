@@ -45,3 +45,23 @@ def test_settings_env_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in settings_env(original).items():
         monkeypatch.setenv(key, value)
     assert load_settings() == original
+
+
+def test_collector_settings_round_trip_lists_and_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = Settings(
+        collector={"port": 8123, "cors_origins": ["https://shop.example"], "key": "rta_secret"}  # type: ignore[arg-type]
+    )
+    env = settings_env(original)
+    assert env["RTA_COLLECTOR__CORS_ORIGINS"] == '["https://shop.example"]'
+    assert env["RTA_COLLECTOR__KEY"] == "rta_secret"  # the value, not pydantic's mask
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    loaded = load_settings()
+    assert loaded == original
+    assert loaded.collector.endpoint == "http://127.0.0.1:8123"
+    assert "rta_secret" not in repr(loaded)
+
+
+def test_collector_url_wins_over_host_and_port() -> None:
+    s = Settings(collector={"url": "https://in.example/"})  # type: ignore[arg-type]
+    assert s.collector.endpoint == "https://in.example"

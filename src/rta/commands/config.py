@@ -14,9 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rta.settings import Settings
-
-SECTIONS = ("kafka", "flink", "pinot", "generator")
+from rta.settings import SECTIONS, Settings
 
 
 @dataclass(frozen=True)

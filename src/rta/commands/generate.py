@@ -21,7 +21,7 @@ from rta.generator import (
     parse_start,
 )
 from rta.generator import generate as run_generate
-from rta.generator.api import generator_config
+from rta.generator.api import collector_url, generator_config
 from rta.generator.model import summarise
 from rta.generator.progress import ProgressDisplay
 from rta.generator.traffic import Traffic, TrafficShape
@@ -37,6 +37,7 @@ def generate(
         SinkKind,
         typer.Option(
             help="Where events go: kafka (topic raw_events, keyed by session_id), "
+            "http (NDJSON batches to an rta collector, see --url and --key), "
             "file (JSON lines at --output) or stdout (JSON lines, nothing else)."
         ),
     ] = SinkKind.kafka,
@@ -47,6 +48,20 @@ def generate(
     topic: Annotated[
         str | None,
         typer.Option(help="Kafka topic (default: env RTA_KAFKA__RAW_TOPIC, else raw_events)."),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Collector base URL for --sink http (default: env RTA_COLLECTOR__URL, "
+            "else http://RTA_COLLECTOR__HOST:RTA_COLLECTOR__PORT, 127.0.0.1:8000)."
+        ),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="Write key for --sink http (default: env RTA_COLLECTOR__KEY, which is "
+            "better: a command line is visible to other users of the machine)."
+        ),
     ] = None,
     count: Annotated[
         int | None,
@@ -192,6 +207,8 @@ def generate(
             sink=sink,
             output=output,
             topic=topic,
+            url=url,
+            key=key,
             count=count,
             duration_s=duration,
             rate=rate,
@@ -234,6 +251,7 @@ def generate(
         raise typer.Exit(0) from None
     where = {
         SinkKind.kafka: f"kafka topic {options.topic or settings.kafka.raw_topic}",
+        SinkKind.http: f"collector {collector_url(settings, options)}",
         SinkKind.file: str(output),
         SinkKind.stdout: "stdout",
     }[sink]

@@ -15,8 +15,9 @@ from rta.stack import StackError, supervisor
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-# What `rta up` creates in a state directory; one of them must be there before we delete.
-MARKERS = ("run", "logs", "kafka", "pinot", "flink")
+# What `rta up` (or `rta collector keys add`) creates in a state directory; one of them
+# must be there before we delete.
+MARKERS = ("run", "logs", "kafka", "pinot", "flink", "collector")
 
 
 class ResetRefused(Exception):
@@ -57,7 +58,8 @@ def reset(
     """Delete the state directory: all data, checkpoints and logs (asks first).
 
     The state directory is RTA_STATE_DIR (default .rta): Kafka's topics, Pinot's
-    tables and segments, Flink's checkpoints and savepoints, logs. The next
+    tables and segments, Flink's checkpoints and savepoints, logs, the collector's
+    write keys. The next
     `rta up` starts from nothing. Asks first unless --yes; refuses while the
     stack runs.
     """
@@ -73,7 +75,7 @@ def reset(
     size = size_of(state)
     if not yes and not typer.confirm(
         f"Delete {state} ({size / 1e6:,.0f} MB: Kafka data, Pinot tables, Flink "
-        "checkpoints, logs)?",
+        "checkpoints, logs, the collector's write keys)?",
         default=False,
         err=True,
     ):

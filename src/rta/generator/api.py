@@ -14,15 +14,16 @@ from rta.generator.chaos import Chaos
 from rta.generator.clock import Clock, RealClock, SimulatedClock, parse_start
 from rta.generator.engine import EventStream, GeneratorConfig
 from rta.generator.funnel import Funnel
+from rta.generator.http_sink import HttpSink
 from rta.generator.kafka_sink import KafkaSink
 from rta.generator.progress import ProgressDisplay
 from rta.generator.runner import RunSummary, run
-from rta.generator.sinks import FileSink, Sink, StreamSink
+from rta.generator.sinks import FileSink, Sink, SinkError, StreamSink
 from rta.generator.traffic import Traffic, TrafficShape
 from rta.kafka.delivery import connect_producer
 from rta.settings import Settings
 
-__all__ = ["GenerateOptions", "SinkKind", "generate", "make_clock"]
+__all__ = ["GenerateOptions", "SinkKind", "collector_url", "generate", "make_clock"]
 
 # Event-time density of a simulated run at --rate 0, when settings give no rate.
 _NOMINAL_RATE = 1000.0
@@ -32,6 +33,7 @@ class SinkKind(enum.StrEnum):
     kafka = "kafka"
     file = "file"
     stdout = "stdout"
+    http = "http"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class GenerateOptions:
     sink: SinkKind = SinkKind.kafka
     output: Path | None = None
     topic: str | None = None
+    url: str | None = None
+    """--sink http: the collector's base URL (None: settings.collector.endpoint)."""
+    key: str | None = None
+    """--sink http: the write key (None: settings.collector.key)."""
     count: int | None = None
     duration_s: float | None = None
     rate: float | None = None
@@ -99,9 +105,23 @@ def _make_sink(settings: Settings, options: GenerateOptions, stdout: IO[str] | N
     if options.sink is SinkKind.file:
         assert options.output is not None
         return FileSink(options.output)
+    if options.sink is SinkKind.http:
+        c = settings.collector
+        key = options.key or (c.key.get_secret_value() if c.key else None)
+        if not key:
+            raise SinkError(
+                "--sink http needs a write key: --key or RTA_COLLECTOR__KEY "
+                "(`rta collector keys add NAME` creates one)"
+            )
+        return HttpSink(collector_url(settings, options), key, batch=c.max_batch)
     topic = options.topic or settings.kafka.raw_topic
     producer, tracker = connect_producer(settings, [topic])
     return KafkaSink(producer, tracker, topic)
+
+
+def collector_url(settings: Settings, options: GenerateOptions) -> str:
+    """Where --sink http posts: --url, else the collector the settings name."""
+    return (options.url or settings.collector.endpoint).rstrip("/")
 
 
 def generate(
@@ -115,7 +135,8 @@ def generate(
     """Build the simulated world, then stream its events into the chosen sink.
 
     Raises KafkaUnavailableError (kafka sink, broker down or topic missing) and
-    SinkError (output file cannot be written) before generating anything.
+    SinkError (output file cannot be written, collector not answering or no write
+    key) before generating anything.
     """
     g = settings.generator
     rate = options.rate if options.rate is not None else g.rate

@@ -20,6 +20,10 @@ LIBRDKAFKA_LOGGER = logging.getLogger("rta.kafka.librdkafka")
 # Enough to keep librdkafka's queue busy; few enough that poll() stays cheap.
 POLL_EVERY = 1000
 
+# librdkafka's message.max.bytes (rta leaves it at its default): produce() refuses a
+# larger record, its key and headers included, at once.
+MAX_MESSAGE_BYTES = 1_000_000
+
 
 def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
     """Idempotent, acks=all, compressed: no duplicates or losses from producer retries."""

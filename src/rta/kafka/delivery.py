@@ -1,7 +1,8 @@
 """A producer checked against the broker, and the delivery failures it reports.
 
 Shared by every rta producer that must not lose a record silently: the generator's
-Kafka sink and `rta replay`. Delivery reports are
+Kafka sink, `rta replay` and the collector (which needs a report per record, see
+rta.collector.delivery, so it checks the broker with check_topics). Delivery reports are
 requested for failures only (`delivery.report.only.error`): a Python callback per
 delivered message would cost about as much as producing it, while failures are
 what must never go unnoticed.
@@ -22,6 +23,7 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT_S",
     "DeliveryTracker",
     "KafkaUnavailableError",
+    "check_topics",
     "connect_producer",
 ]
 
@@ -47,20 +49,11 @@ class DeliveryTracker:
                 self.reasons.append(f"{msg.topic()}: {err.str()}")
 
 
-def connect_producer(
-    settings: Settings, topics: list[str], timeout_s: float | None = None, **overrides: Any
-) -> tuple[Producer, DeliveryTracker]:
-    """A producer (rta's idempotent, acks=all config) checked against the broker.
-
-    Raises KafkaUnavailableError with a hint when the broker does not answer
-    within timeout_s or a topic is missing (rta never lets topics auto-create).
-    """
-    tracker = DeliveryTracker()
-    producer = make_producer(
-        settings,
-        **{"delivery.report.only.error": True, "on_delivery": tracker.on_delivery},
-        **overrides,
-    )
+def check_topics(
+    producer: Producer, settings: Settings, topics: list[str], timeout_s: float | None = None
+) -> None:
+    """Raise KafkaUnavailableError with a hint when the broker does not answer within
+    timeout_s or a topic is missing (rta never lets topics auto-create)."""
     where = settings.kafka.bootstrap
     try:
         metadata = producer.list_topics(timeout=timeout_s or DEFAULT_CONNECT_TIMEOUT_S)
@@ -74,4 +67,20 @@ def connect_producer(
             f"topic {', '.join(missing)} does not exist on Kafka at {where}; "
             "`rta provision` (or `rta up`) creates rta's topics"
         )
+
+
+def connect_producer(
+    settings: Settings, topics: list[str], timeout_s: float | None = None, **overrides: Any
+) -> tuple[Producer, DeliveryTracker]:
+    """A producer (rta's idempotent, acks=all config) checked against the broker.
+
+    Raises KafkaUnavailableError (see check_topics).
+    """
+    tracker = DeliveryTracker()
+    producer = make_producer(
+        settings,
+        **{"delivery.report.only.error": True, "on_delivery": tracker.on_delivery},
+        **overrides,
+    )
+    check_topics(producer, settings, topics, timeout_s)
     return producer, tracker

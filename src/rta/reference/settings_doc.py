@@ -74,6 +74,8 @@ def _setting_default(field: FieldInfo) -> str:
         return COMPUTED if field.default_factory is not None else "required"
     if field.default is None:
         return "unset"
+    if field.default in ([], ()):
+        return "empty"
     if isinstance(field.default, PurePath) and field.default.is_absolute():
         return COMPUTED
     return code(value_text(field.default))
