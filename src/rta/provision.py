@@ -13,15 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import httpx
 from confluent_kafka import KafkaException
 
 from rta.errors import ServiceError
 from rta.kafka.client import make_admin
 from rta.kafka.topics import ensure_topics, topic_specs
 from rta.pinot.admin import PinotAdmin, PinotAdminError, apply_tables
-from rta.pipeline.gateway import GatewayError
-from rta.pipeline.jobs import FlinkRestError
+from rta.pipeline.gateway import GatewayError, SqlGateway
+from rta.pipeline.jobs import FlinkRest, FlinkRestError
 from rta.pipeline.submit import submit
 from rta.settings import Settings
 
@@ -88,18 +87,16 @@ def _tables(settings: Settings) -> list[str]:
 def _pipeline(settings: Settings) -> list[str]:
     f = settings.flink
     try:
-        with httpx.Client(timeout=5.0) as http:
-            answers = (
-                http.get(f"{f.url}/overview").status_code == 200
-                and http.get(f"{f.gateway}/v3/info").status_code == 200
-            )
-    except httpx.TransportError:
-        answers = False
-    if not answers:
+        with FlinkRest(f.url, timeout_s=5.0) as rest:
+            rest.jobs_overview()
+        with SqlGateway(f.gateway, timeout_s=5.0) as gateway:
+            gateway.request("GET", "/v3/info")
+    except (FlinkRestError, GatewayError) as exc:
+        hint = "; RTA_FLINK__REST_URL, RTA_FLINK__GATEWAY_URL" if f.is_remote else ""
         raise ProvisionError(
-            f"the Flink cluster does not answer (REST {f.url}, SQL Gateway {f.gateway}"
-            + ("; RTA_FLINK__REST_URL, RTA_FLINK__GATEWAY_URL)" if f.is_remote else ")")
-        )
+            f"the Flink cluster does not answer (REST {f.url}, SQL Gateway {f.gateway}{hint}): "
+            f"{exc}"
+        ) from None
     try:
         sub = submit(settings)
     except (GatewayError, FlinkRestError) as exc:

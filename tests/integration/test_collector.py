@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.cli import run_rta
 from tests.support.corpus import DROP, event
 from tests.support.pipeline_io import RawRecord, end_offsets, records_to_end
 from tests.support.timeline import next_range_start
@@ -50,18 +51,6 @@ class Collector:
         return self.http.post("/v1/events", content=body, headers={**auth, **(headers or JSON)})
 
 
-def _rta(
-    env: dict[str, str], *args: str, timeout_s: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rta", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-    )
-
-
 @pytest.fixture(scope="module")
 def collector(
     stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
@@ -73,7 +62,7 @@ def collector(
         "RTA_STATE_DIR": str(tmp_path_factory.mktemp("collector-state")),
         "RTA_COLLECTOR__PORT": str(port),
     }
-    added = _rta(env, "collector", "keys", "add", "it")
+    added = run_rta(env, "collector", "keys", "add", "it")
     assert added.returncode == 0, added.stderr
     log = Path(env["RTA_STATE_DIR"]) / "collector.stderr"
     with log.open("w") as stderr:
@@ -235,10 +224,10 @@ def test_refused_requests_leave_nothing_in_kafka(
     assert collector.post(_line(e), key="rta_wrong").status_code == 401
 
     # A key revoked by the CLI while the collector runs is refused from then on.
-    added = _rta(collector.env, "collector", "keys", "add", "short-lived")
+    added = run_rta(collector.env, "collector", "keys", "add", "short-lived")
     other = added.stdout.strip()
     assert collector.post(_line(e), key=other).status_code == 200
-    assert _rta(collector.env, "collector", "keys", "revoke", "short-lived").returncode == 0
+    assert run_rta(collector.env, "collector", "keys", "revoke", "short-lived").returncode == 0
     resp = collector.post(_line(_events(day, 1, 5000)[0]), key=other)
     assert resp.status_code == 403 and "revoked" in resp.json()["detail"]
 
@@ -265,6 +254,6 @@ def test_the_collector_will_not_start_without_kafka(
         "RTA_COLLECTOR__PORT": str(free_ports(1)[0]),
         "RTA_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1",
     }
-    done = _rta(env, "collector")
+    done = run_rta(env, "collector")
     assert done.returncode == 1
     assert "cannot reach Kafka at 127.0.0.1:1" in done.stderr

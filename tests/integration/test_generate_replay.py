@@ -7,14 +7,13 @@ offset range its own command produced (high watermarks before and after).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 from confluent_kafka import TopicPartition
+from tests.support.cli import run_rta
 from tests.support.pipeline_io import end_offsets
 
 from rta.events import parse_event_json
@@ -50,20 +49,10 @@ def _read(
     return out
 
 
-def _rta(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rta", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_generate_delivers_every_event_once(stack: Settings, stack_env: dict[str, str]) -> None:
     topic = stack.kafka.raw_topic
     before = end_offsets(stack, topic)
-    done = _rta(
+    done = run_rta(
         stack_env, "generate", "--count", "50000", "--seed", "1", "--rate", "0",
         "--start", "2026-01-01T00:00:00Z",
     )  # fmt: skip
@@ -106,7 +95,7 @@ def test_replay_sends_valid_lines_and_rejects_the_rest(
 
     raw_before = end_offsets(stack, stack.kafka.raw_topic)
     dlq_before = end_offsets(stack, stack.kafka.dlq_topic)
-    done = _rta(stack_env, "replay", str(path))
+    done = run_rta(stack_env, "replay", str(path))
     assert done.returncode == 0, done.stderr
     assert "sent 996 to raw_events, rejected 4 to raw_events_dlq" in done.stderr
 
@@ -134,6 +123,6 @@ def test_replay_fails_clearly_when_kafka_is_down(tmp_path: Path, stack_env: dict
     sink, _ = generate_lines(1)
     path.write_bytes(sink.lines[0] + b"\n")
     env = {**stack_env, "RTA_KAFKA__PORT": "1", "RTA_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1"}
-    done = _rta(env, "replay", str(path))
+    done = run_rta(env, "replay", str(path))
     assert done.returncode == 1
     assert "cannot reach Kafka at 127.0.0.1:1" in done.stderr and "rta up" in done.stderr

@@ -20,6 +20,7 @@ from typing import Any
 import psutil
 import pytest
 from tests.integration.conftest import REPO
+from tests.support.cli import run_rta
 
 from rta.settings import Settings, settings_env
 from rta.testing import settings_on_free_ports
@@ -35,19 +36,8 @@ def _env(settings: Settings) -> dict[str, str]:
     return {**os.environ, **settings_env(settings), "COLUMNS": "200"}
 
 
-def _rta(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rta", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def _status(env: dict[str, str]) -> dict[str, Any]:
-    out = _rta(env, "status", "--json", timeout=60)
+    out = run_rta(env, "status", "--json", timeout=60)
     assert out.returncode in (0, 3), out.stderr
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
@@ -139,7 +129,7 @@ def test_up_status_down_then_up_resumes(tmp_path: Path) -> None:
     assert not list((state / "run").glob("*.pid"))
 
     # A second `rta up` resumes the job from its savepoint; Pinot still has the rows.
-    again = _rta(env, "up", "--detach", timeout=400)
+    again = run_rta(env, "up", "--detach", timeout=400)
     try:
         assert again.returncode == 0, again.stderr[-3000:]
         assert "pipeline resumed from" in again.stderr
@@ -151,7 +141,7 @@ def test_up_status_down_then_up_resumes(tmp_path: Path) -> None:
         # Every record the generator sent before Ctrl-C was delivered (it flushed).
         assert report["health"]["kafka"]["events"] == sent
     finally:
-        down = _rta(env, "down", timeout=400)
+        down = run_rta(env, "down", timeout=400)
     assert down.returncode == 0, down.stderr
     assert _ours(state) == []
 
@@ -161,7 +151,7 @@ def test_up_port_in_use_exits_1_naming_the_holder(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", settings.kafka.port))
         s.listen()
-        out = _rta(_env(settings), "up", timeout=120)
+        out = run_rta(_env(settings), "up", timeout=120)
     assert out.returncode == 1
     assert (
         f"Kafka cannot start: port {settings.kafka.port} on 127.0.0.1 is already in use by "
@@ -174,7 +164,7 @@ def test_up_with_bad_java_home_exits_1(tmp_path: Path) -> None:
     settings = _settings(tmp_path / "state")
     env = {**_env(settings), "JAVA_HOME": str(tmp_path / "nojdk")}
     env.pop("RTA_JAVA_HOME", None)
-    out = _rta(env, "up", timeout=60)
+    out = run_rta(env, "up", timeout=60)
     assert out.returncode == 1
     assert f"Java not found: {tmp_path / 'nojdk' / 'bin' / 'java'} does not exist" in out.stderr
 
@@ -182,7 +172,7 @@ def test_up_with_bad_java_home_exits_1(tmp_path: Path) -> None:
 def test_up_component_never_ready_prints_log_tail_and_exits_1(tmp_path: Path) -> None:
     state = tmp_path / "state"
     env = {**_env(_settings(state)), "RTA_KAFKA__START_TIMEOUT_S": "1"}
-    out = _rta(env, "up", timeout=300)
+    out = run_rta(env, "up", timeout=300)
     assert out.returncode == 1
     assert "kafka did not become ready" in out.stderr, out.stderr[-2000:]
     assert "within 1 s" in out.stderr
