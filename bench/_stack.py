@@ -107,7 +107,7 @@ def bench_stack(
     try:
         t0 = time.monotonic()
         log(f"starting {', '.join(engines)} (private stack in {state_dir})")
-        for r in lifecycle.up(settings, log, engines=engines, parts=parts):
+        for r in lifecycle.up(settings, log, names=engines, parts=parts):
             log(f"{r.component} ready in {r.seconds:.1f} s")
         log(f"stack ready in {time.monotonic() - t0:.1f} s")
         yield settings

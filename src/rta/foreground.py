@@ -28,6 +28,7 @@ from rta.stack.preflight import preflight
 from rta.stack.process import PidFile
 from rta.stack.supervisor import StepResult
 from rta.terminal import StatusTicker, describe_result, panel
+from rta.watch import Watch
 
 if TYPE_CHECKING:
     from rta.generator.runner import RunSummary
@@ -142,12 +143,14 @@ def run_up(
             if detach:
                 return 0
             code = 0
+            watch = Watch(settings, say=lambda msg: err.print(escape(msg)))
             if gen is not None:
-                code = gen.wait(err)
+                code = gen.wait(err, tick=watch.poll)
             else:
                 err.print("stack up; Ctrl-C stops it")
                 while not signals.stop.wait(1.0):
-                    pass
+                    watch.poll()
+            watch.close()
             if keep:
                 err.print("the stack keeps running; `rta down` stops it")
                 return code
@@ -218,8 +221,9 @@ class GeneratorThread:
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
 
-    def wait(self, console: Console) -> int:
-        """Show progress until the generator ends (Ctrl-C); summarise; return an exit code."""
+    def wait(self, console: Console, tick: Callable[[], None] = lambda: None) -> int:
+        """Show progress until the generator ends (Ctrl-C), calling `tick` every second;
+        summarise; return an exit code."""
         started, last_sent = time.monotonic(), self.sent
         last_t = started
         rate = 0.0
@@ -227,6 +231,7 @@ class GeneratorThread:
             with console.status("generating...") as status:
                 while self._thread.is_alive():
                     self._thread.join(1.0)
+                    tick()
                     now = time.monotonic()
                     rate = 0.7 * rate + 0.3 * (self.sent - last_sent) / max(now - last_t, 1e-3)
                     last_sent, last_t = self.sent, now

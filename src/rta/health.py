@@ -4,6 +4,8 @@
 - Flink: the pipeline job's state, the records/s its source emits, and what it did
   with its input (read, rejected by reason, late, passed on: the job's own totals).
 - Pinot: rows in each table and the age of its newest row.
+- The collector, when it is part of the stack: events accepted and rejected, requests
+  refused (its /metrics).
 
 Every probe is independent and never raises: an engine that does not answer gives
 a `Probe` with `error` set, so `rta status` can show the rest.
@@ -25,10 +27,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PINOT_TIME_COLUMNS",
+    "CollectorHealth",
     "FlinkHealth",
     "Health",
     "KafkaHealth",
     "PinotTableHealth",
+    "collector_health",
     "flink_health",
     "gather",
     "kafka_health",
@@ -71,10 +75,20 @@ class PinotTableHealth:
 
 
 @dataclass(frozen=True)
+class CollectorHealth:
+    url: str
+    accepted: int | None = None
+    rejected: int | None = None
+    refused: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Health:
     kafka: KafkaHealth
     flink: FlinkHealth
     pinot: list[PinotTableHealth]
+    collector: CollectorHealth | None = None  # None: not part of this stack
 
     @property
     def ok(self) -> bool:
@@ -82,6 +96,7 @@ class Health:
             self.kafka.error is None
             and self.flink.running
             and all(t.error is None for t in self.pinot)
+            and (self.collector is None or self.collector.error is None)
         )
 
 
@@ -178,6 +193,30 @@ def pinot_health(
     return out
 
 
+def collector_health(settings: Settings, timeout_s: float = 5.0) -> CollectorHealth:
+    """The collector's own counters since it started, from its Prometheus /metrics."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    url = settings.collector.endpoint
+    try:
+        response = httpx.get(f"{url}/metrics", timeout=timeout_s)
+        response.raise_for_status()
+        totals: dict[str, float] = {}
+        for family in text_string_to_metric_families(response.text):
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    totals[family.name] = totals.get(family.name, 0.0) + sample.value
+    except (httpx.HTTPError, ValueError) as exc:
+        return CollectorHealth(url, error=_short(exc))
+    return CollectorHealth(
+        url,
+        int(totals.get("rta_collector_events_accepted", 0)),
+        int(totals.get("rta_collector_events_rejected", 0)),
+        int(totals.get("rta_collector_requests_refused", 0)),
+    )
+
+
 def newest_age(rows: int, newest_ms: object, now_s: float) -> float | None:
     """Seconds since the newest row's time (negative: stamped in the future); None for
     an empty table (Pinot's MAX of nothing is -Infinity or a huge negative number)."""
@@ -195,21 +234,37 @@ def newest_age(rows: int, newest_ms: object, now_s: float) -> float | None:
 def gather(
     settings: Settings, timeout_s: float = 5.0, skip: frozenset[str] = frozenset()
 ) -> Health:
-    """All three probes at once (each waits on the network, so threads keep it quick).
+    """Every probe at once (each waits on the network, so threads keep it quick).
 
-    Engines named in `skip` ("kafka", "flink", "pinot") are known to be down: they are
-    not probed, which would only wait for timeouts, and are reported as not running.
+    Components named in `skip` ("kafka", "flink", "pinot", "collector") are known to be
+    down: they are not probed, which would only wait for timeouts, and are reported as
+    not running. The collector is probed only when `rta up` runs it or `url` names one.
     """
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    c = settings.collector
+    with ThreadPoolExecutor(max_workers=4) as pool:
         k = pool.submit(kafka_health, settings, timeout_s) if "kafka" not in skip else None
         f = pool.submit(flink_health, settings, timeout_s) if "flink" not in skip else None
         p = pool.submit(pinot_health, settings, timeout_s) if "pinot" not in skip else None
+        probe_collector = c.with_stack or c.is_remote
+        col = (
+            pool.submit(collector_health, settings, timeout_s)
+            if probe_collector and "collector" not in skip
+            else None
+        )
+        collector = (
+            col.result()
+            if col
+            else CollectorHealth(c.endpoint, error=_NOT_RUNNING)
+            if probe_collector
+            else None
+        )
         return Health(
             k.result() if k else KafkaHealth(settings.kafka.raw_topic, None, error=_NOT_RUNNING),
             f.result() if f else FlinkHealth(None, None, error=_NOT_RUNNING),
             p.result()
             if p
             else [PinotTableHealth(t, None, error=_NOT_RUNNING) for t in PINOT_TIME_COLUMNS],
+            collector,
         )
 
 

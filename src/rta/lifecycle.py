@@ -18,7 +18,7 @@ from rta.pipeline.submit import stop as stop_pipeline
 from rta.provision import ENGINE, PARTS, Part, provision
 from rta.settings import Settings
 from rta.stack import supervisor
-from rta.stack.supervisor import ENGINES, StepResult
+from rta.stack.supervisor import COMPONENTS, StepResult
 
 Notify = Callable[[str], None]
 
@@ -28,22 +28,23 @@ def up(
     notify: Notify = lambda _: None,
     on_result: Callable[[StepResult], None] = lambda _: None,
     *,
-    engines: Sequence[str] = ENGINES,
+    names: Sequence[str] = COMPONENTS,
     parts: Sequence[Part] = PARTS,
 ) -> list[StepResult]:
-    """Start the local engines among `engines` and provision `parts` on each as it
-    answers; return one result per engine, with what provisioning changed."""
+    """Start the local components among `names` and provision `parts` on each engine as
+    it answers; return one result per component, with what provisioning changed."""
 
-    def on_ready(engine: str) -> list[str]:
-        mine = [p for p in parts if ENGINE[p] == engine]
+    def on_ready(name: str) -> list[str]:
+        mine = [p for p in parts if ENGINE[p] == name]
         return [c for step in provision(settings, mine, notify) for c in step.changes]
 
-    return supervisor.up(settings, notify, on_result, on_ready=on_ready, engines=engines)
+    return supervisor.up(settings, notify, on_result, on_ready=on_ready, names=names)
 
 
 def down(settings: Settings, notify: Notify = lambda _: None) -> list[StepResult]:
-    """Stop every local engine in reverse start order, the pipeline job first with a
-    final savepoint. Remote engines, and the job on a remote Flink, are left alone."""
+    """Stop every local component in reverse start order (the collector before Kafka),
+    the pipeline job first with a final savepoint. Remote engines, and the job on a
+    remote Flink, are left alone."""
 
     def before_stop(engine: str) -> None:
         if engine != "flink":

@@ -219,6 +219,11 @@ class CollectorSettings(_Section):
     )
     host: str = Field("127.0.0.1", description="Address the collector listens on.")
     port: int = Field(8000, description="Port of the collector's HTTP API.")
+    with_stack: bool = Field(
+        True,
+        description="Whether `rta up` starts the collector with the stack (and `rta down` "
+        "stops it); off, or with `url` set, it runs only as `rta collector`.",
+    )
     max_batch: int = Field(1000, ge=1, description="Most events one request may carry.")
     max_body_bytes: int = Field(
         1_048_576, ge=1, description="Largest request body, in bytes (larger: HTTP 413)."
@@ -240,6 +245,10 @@ class CollectorSettings(_Section):
         description="Write key that rta's own clients send (`rta generate --sink http`); "
         "`rta collector keys add NAME` creates one.",
     )
+
+    @property
+    def is_remote(self) -> bool:
+        return self.url is not None
 
     @property
     def endpoint(self) -> str:

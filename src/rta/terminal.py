@@ -97,6 +97,11 @@ def panel(settings: Settings, results: list[StepResult], generating: float | Non
     if dashboard is not None and hasattr(dashboard, "url"):
         urls.add_row("rta dashboard", str(dashboard.url))
     urls.add_row("Kafka bootstrap", settings.kafka.bootstrap)
+    c = settings.collector
+    if c.with_stack or c.is_remote:
+        urls.add_row(
+            "Collector", f"POST {c.endpoint}/v1/events (keys: rta collector keys add NAME)"
+        )
     gen = (
         f"generator: {generating:,.0f} events/s into {settings.kafka.raw_topic}"
         if generating is not None

@@ -27,7 +27,13 @@ from rta.generator.engine import EventStream, GeneratorConfig
 from rta.generator.funnel import Funnel
 from rta.generator.runner import RunSummary, run
 from rta.generator.traffic import Traffic
-from rta.settings import FlinkSettings, KafkaSettings, PinotSettings, Settings
+from rta.settings import (
+    CollectorSettings,
+    FlinkSettings,
+    KafkaSettings,
+    PinotSettings,
+    Settings,
+)
 
 __all__ = [
     "FixedClock",
@@ -189,7 +195,7 @@ def settings_on_free_ports(
 ) -> Settings:
     """Settings of a local stack under state_dir whose every port is free, so it runs
     beside a developer's stack on the default ports. Extra keywords go to FlinkSettings."""
-    p = free_ports(13)
+    p = free_ports(14)
     return Settings(
         state_dir=state_dir,
         cache_dir=cache_dir,
@@ -211,4 +217,5 @@ def settings_on_free_ports(
             gateway_port=p[12],
             **flink,
         ),
+        collector=CollectorSettings(port=p[13]),
     )

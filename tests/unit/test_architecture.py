@@ -79,6 +79,9 @@ FORBIDDEN = {
         "rta.generator",
         "rta.commands",
         "rta.foreground",
+        "rta.watch",
+        # rta's own services run as `python -m rta ...` processes, never in this one.
+        "rta.collector",
     ),
     # Endpoints, not processes: provisioning works the same on remote engines.
     "rta.provision": (

@@ -25,7 +25,7 @@ from rta.commands.config import rows
 from rta.commands.logs import follow, select
 from rta.health import FlinkHealth, Health, KafkaHealth, PinotTableHealth, newest_age
 from rta.pipeline.counts import PipelineCounts
-from rta.settings import Settings
+from rta.settings import CollectorSettings, Settings
 from rta.stack import StackError, StartupError, supervisor
 from rta.stack.component import Component
 from rta.stack.preflight import GB, ResourceError, Resources, check
@@ -198,23 +198,34 @@ def _set_up(failing: str = "") -> Callable[[str], list[str]]:
 
 
 def _with_fakes(monkeypatch: pytest.MonkeyPatch, comps: list[Component]) -> Settings:
-    monkeypatch.setattr(supervisor, "components", lambda s, engines=(): comps)
-    return Settings(state_dir=Path(os.environ.get("TMPDIR", "/tmp")) / "rta-unit-sup")
+    monkeypatch.setattr(supervisor, "components", lambda s, names=(): comps)
+    # A component without a fake would count as remote: leave the collector out then.
+    with_collector = any(c.name == "collector" for c in comps)
+    return Settings(
+        state_dir=Path(os.environ.get("TMPDIR", "/tmp")) / "rta-unit-sup",
+        collector=CollectorSettings(with_stack=with_collector),
+    )
 
 
-def test_kafka_first_then_pinot_and_flink_in_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kafka_first_then_the_rest_in_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     log: list[str] = []
-    comps: list[Component] = [_Fake("kafka", log, 0.05), _Fake("pinot", log), _Fake("flink", log)]
+    comps: list[Component] = [
+        _Fake("kafka", log, 0.05),
+        _Fake("pinot", log, 0.05),
+        _Fake("flink", log, 0.05),
+        _Fake("collector", log, 0.05),
+    ]
     settings = _with_fakes(monkeypatch, comps)
     seen: list[str] = []
     results = supervisor.up(
         settings, on_result=lambda r: seen.append(r.component), on_ready=_set_up()
     )
     assert log[:2] == ["start kafka", "ready kafka"]
-    # Both started before either was ready: they ran at the same time.
-    assert set(log[2:4]) == {"start pinot", "start flink"}
-    assert [r.component for r in results] == ["kafka", "pinot", "flink"]
-    assert sorted(seen) == ["flink", "kafka", "pinot"]
+    # All started before any was ready: they ran at the same time, and the collector
+    # only once Kafka (with its topics) was ready.
+    assert set(log[2:5]) == {"start pinot", "start flink", "start collector"}
+    assert [r.component for r in results] == ["kafka", "pinot", "flink", "collector"]
+    assert sorted(seen) == ["collector", "flink", "kafka", "pinot"]
     assert results[2].changes == ("set up flink",)
 
 
@@ -436,7 +447,7 @@ def test_up_starts_the_generator_once_kafka_is_ready_and_stops_all_after(
 
     log: list[str] = []
     comps: list[Component] = [_Fake("kafka", log, 0.0), _Fake("pinot", log), _Fake("flink", log)]
-    monkeypatch.setattr(supervisor, "components", lambda s, engines=(): comps)
+    monkeypatch.setattr(supervisor, "components", lambda s, names=(): comps)
     monkeypatch.setattr("rta.lifecycle.provision", lambda *a, **k: [])
 
     class FakeGenerator:

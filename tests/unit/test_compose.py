@@ -30,6 +30,7 @@ from rta.kafka.topics import topic_specs
 from rta.pinot.admin import TABLES, render_tables
 from rta.pipeline.script import render
 from rta.settings import (
+    CollectorSettings,
     FlinkSettings,
     GeneratorSettings,
     KafkaSettings,
@@ -536,14 +537,18 @@ def test_remote_components_start_nothing(monkeypatch: pytest.MonkeyPatch, tmp_pa
         kafka=KafkaSettings(bootstrap_servers="kafka:9092"),
         flink=FlinkSettings(rest_url="http://jobmanager:8081", gateway_url="http://gw:8083"),
         pinot=PinotSettings(controller_url="http://pinot-controller:9000"),
+        collector=CollectorSettings(url="http://collector:8000"),
     )
     assert supervisor.components(s) == []
     # Each engine is still provisioned, on its remote endpoint.
     seen: list[str] = []
     results = supervisor.up(s, on_ready=lambda engine: seen.append(engine) or ())
-    assert seen[0] == "kafka" and sorted(seen[1:]) == ["flink", "pinot"]
-    assert [r.action for r in results] == ["remote"] * 3
+    assert seen[0] == "kafka" and sorted(seen[1:]) == ["collector", "flink", "pinot"]
+    assert [r.action for r in results] == ["remote"] * 4
     assert supervisor.down(s) == []
+    # Without a collector URL, rta up runs one here, against the remote Kafka.
+    local = s.model_copy(update={"collector": CollectorSettings()})
+    assert [c.name for c in supervisor.components(local)] == ["collector"]
 
 
 def test_docs_describe_the_deployment() -> None:

@@ -42,6 +42,8 @@ def remote_services(settings: Settings) -> dict[str, str]:
         out["flink"] = settings.flink.url
     if settings.pinot.is_remote:
         out["pinot"] = settings.pinot.controller
+    if settings.collector.is_remote:
+        out["collector"] = settings.collector.endpoint
     return out
 
 
@@ -51,7 +53,7 @@ def collect(settings: Settings) -> StatusReport:
     procs = supervisor.status(settings)
     components = {p.component for p in procs}
     running = {p.component for p in procs if p.state == "running"}
-    skip = frozenset(c for c in ("kafka", "flink", "pinot") if c in components - running)
+    skip = frozenset(components - running)
     return StatusReport(procs, gather(settings, skip=skip), remote_services(settings))
 
 
@@ -131,6 +133,17 @@ def table(report: StatusReport) -> Table:
             *[""] * 4,
             escape(p.error) if p.error else f"{p.rows:,} rows, newest {_age(p.newest_age_s)}",
         )
+    col = h.collector
+    if col is not None:
+        t.add_row(
+            "collector",
+            _state(col.error is None, "ok" if col.error is None else "error"),
+            *[""] * 4,
+            escape(f"{col.url}: {col.error}")
+            if col.error
+            else f"{col.url}: {col.accepted:,} events accepted, {col.rejected:,} rejected, "
+            f"{col.refused:,} requests refused",
+        )
     t.add_section()
     t.add_row(
         "total",
@@ -168,7 +181,7 @@ def status(
 
     Per process: state, pid, ports, uptime, memory. Pipeline: events in raw_events,
     the Flink job's state and records/s, Pinot row counts and the age of each
-    table's newest row.
+    table's newest row, and the collector's accepted and rejected events.
 
     Exit code 0 when everything runs and answers, 3 when something is stopped or
     unhealthy, 1 on an error. Reads the stack of RTA_STATE_DIR (and remote services

@@ -50,13 +50,15 @@ def up(
 ) -> None:
     """Start the whole local stack and stream generated events into it (what `make run` runs).
 
-    Checks Java, memory and disk; starts Kafka, then Pinot and Flink in parallel;
-    creates topics and tables; submits the pipeline (resuming from its last
-    checkpoint); prints what runs where; then generates events until Ctrl-C.
+    Checks Java, memory and disk; starts Kafka, then Pinot, Flink and the HTTP
+    collector in parallel; creates topics and tables; submits the pipeline (resuming
+    from its last checkpoint); prints what runs where; then generates events until
+    Ctrl-C.
     Ctrl-C flushes the generator and stops everything in reverse order, Flink
     with a final savepoint. Components pointed at remote services
     (RTA_KAFKA__BOOTSTRAP_SERVERS, RTA_FLINK__REST_URL, RTA_PINOT__CONTROLLER_URL)
-    start nothing locally. State: RTA_STATE_DIR (default .rta).
+    start nothing locally; RTA_COLLECTOR__WITH_STACK=false leaves the collector out.
+    State: RTA_STATE_DIR (default .rta).
     """
     settings: Settings = ctx.obj
     raise typer.Exit(

@@ -1,8 +1,9 @@
 """Start and stop the local stack's processes in dependency order, and report what runs.
 
-This layer knows processes, not what runs on them: once an engine is up, `up` calls
-`on_ready(engine)` (rta.lifecycle passes rta.provision's steps), and before an engine
-stops, `down` calls `before_stop(engine)` (the pipeline's final savepoint). An engine
+The stack is the three engines and rta's own services (the collector), which run on
+them. This layer knows processes, not what runs on them: once a component is up, `up`
+calls `on_ready(name)` (rta.lifecycle passes rta.provision's steps), and before one
+stops, `down` calls `before_stop(name)` (the pipeline's final savepoint). A component
 the settings point at a remote endpoint starts nothing here, but gets `on_ready` too.
 """
 
@@ -24,8 +25,12 @@ from rta.stack.flink import FlinkComponent
 from rta.stack.java import find_java
 from rta.stack.kafka import KafkaComponent
 from rta.stack.pinot import PinotComponent
+from rta.stack.service import collector_service
 
 ENGINES = ("kafka", "pinot", "flink")
+# rta's own services: they need Kafka's topics, so they start after Kafka is provisioned.
+SERVICES = ("collector",)
+COMPONENTS = ENGINES + SERVICES
 
 
 @dataclass(frozen=True)
@@ -47,19 +52,29 @@ class ProcessStatus:
     rss_mb: float | None
 
 
-def is_remote(settings: Settings, engine: str) -> bool:
-    section: Any = getattr(settings, engine)
+def is_remote(settings: Settings, name: str) -> bool:
+    section: Any = getattr(settings, name)
     return bool(section.is_remote)
 
 
-def components(settings: Settings, engines: Sequence[str] = ENGINES) -> list[Component]:
-    """The local components among `engines`, in start order (remote engines have none)."""
+def in_stack(settings: Settings, name: str) -> bool:
+    """Whether `name` is part of this stack at all (the collector can be left out)."""
+    return name != "collector" or settings.collector.with_stack
+
+
+def components(settings: Settings, names: Sequence[str] = COMPONENTS) -> list[Component]:
+    """The local components among `names`, in start order (remote ones have none)."""
     factories: dict[str, Callable[[], Component]] = {
         "kafka": lambda: KafkaComponent(settings, find_java(settings.java_home)),
         "pinot": lambda: PinotComponent(settings, find_java(settings.java_home)),
         "flink": lambda: FlinkComponent(settings, find_java(settings.java_home)),
+        "collector": lambda: collector_service(settings),
     }
-    return [factories[e]() for e in ENGINES if e in engines and not is_remote(settings, e)]
+    return [
+        factories[n]()
+        for n in COMPONENTS
+        if n in names and in_stack(settings, n) and not is_remote(settings, n)
+    ]
 
 
 Notify = Callable[[str], None]
@@ -72,32 +87,32 @@ def up(
     on_result: Callable[[StepResult], None] = lambda _: None,
     *,
     on_ready: Hook = lambda _: (),
-    engines: Sequence[str] = ENGINES,
+    names: Sequence[str] = COMPONENTS,
 ) -> list[StepResult]:
-    """Start what is not running; call `on_ready(engine)` once each engine answers (its
-    return value is what it changed); return one result per engine.
+    """Start what is not running; call `on_ready(name)` once each component answers (its
+    return value is what it changed); return one result per component.
 
-    Kafka comes first (what the others do on it must find it ready); Pinot and Flink
-    then start in parallel threads. When several fail, the first in start order is
-    raised, naming the others.
+    Kafka comes first (what the others do on it must find it ready); the rest then
+    start in parallel threads. When several fail, the first in start order is raised,
+    naming the others.
     """
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    local = {c.name: c for c in components(settings, engines)}
-    order = [e for e in ENGINES if e in engines]
+    local = {c.name: c for c in components(settings, names)}
+    order = [n for n in COMPONENTS if n in names and in_stack(settings, n)]
     results: list[StepResult] = []
     if "kafka" in order:
         result = _bring_up("kafka", local.get("kafka"), notify, on_ready)
         results.append(result)
         on_result(result)
-    parallel = [e for e in order if e != "kafka"]
+    parallel = [n for n in order if n != "kafka"]
     outcomes: dict[str, StepResult | BaseException] = {}
 
-    def run(engine: str) -> None:
+    def run(name: str) -> None:
         try:
-            outcomes[engine] = result = _bring_up(engine, local.get(engine), notify, on_ready)
+            outcomes[name] = result = _bring_up(name, local.get(name), notify, on_ready)
             on_result(result)
         except BaseException as exc:  # re-raised in the calling thread below
-            outcomes[engine] = exc
+            outcomes[name] = exc
 
     # Daemon threads: a Ctrl-C in the caller must not wait for a JVM that is still booting.
     threads = [threading.Thread(target=run, args=(e,), daemon=True) for e in parallel]
@@ -117,26 +132,24 @@ def up(
     return results
 
 
-def _bring_up(engine: str, comp: Component | None, notify: Notify, on_ready: Hook) -> StepResult:
+def _bring_up(name: str, comp: Component | None, notify: Notify, on_ready: Hook) -> StepResult:
     started = time.monotonic()
     if comp is None:
         action = "remote"
     elif comp.is_running():
         action = "already running"
     else:
-        notify(f"starting {engine}")
+        notify(f"starting {name}")
         comp.start()
         action = "started"
     try:
-        changes = tuple(on_ready(engine))
+        changes = tuple(on_ready(name))
     except RtaError:
         raise  # already says what failed, for the person at the terminal
     except Exception as exc:
-        raise StackError(
-            f"{engine}: set-up after start failed: {type(exc).__name__}: {exc}"
-        ) from exc
-    name = engine if comp is not None else f"{engine} (remote)"
-    return StepResult(name, action, time.monotonic() - started, changes)
+        raise StackError(f"{name}: set-up after start failed: {type(exc).__name__}: {exc}") from exc
+    label = name if comp is not None else f"{name} (remote)"
+    return StepResult(label, action, time.monotonic() - started, changes)
 
 
 def down(
@@ -145,8 +158,8 @@ def down(
     *,
     before_stop: Callable[[str], None] = lambda _: None,
 ) -> list[StepResult]:
-    """Stop the local components in reverse start order; `before_stop(engine)` runs first
-    for each one that is running. Remote engines are left alone."""
+    """Stop the local components in reverse start order; `before_stop(name)` runs first
+    for each one that is running. Remote ones are left alone."""
     results: list[StepResult] = []
     for comp in reversed(components(settings)):
         started = time.monotonic()
