@@ -48,15 +48,19 @@ def _rows(report: dict[str, Any], table: str) -> int:
 
 
 def _ours(state_dir: Path) -> list[str]:
-    """Live processes whose command line names the state directory (the stack's JVMs)."""
+    """Live processes of this state directory: the JVMs name it on their command line,
+    rta's own services (the collector) in their environment."""
     marker = str(state_dir)
     left = []
     for p in psutil.process_iter(["cmdline", "status"]):
         try:
-            if p.info["status"] != psutil.STATUS_ZOMBIE and any(
-                marker in a for a in p.info["cmdline"] or []
+            if p.info["status"] == psutil.STATUS_ZOMBIE or p.pid == os.getpid():
+                continue
+            cmdline = p.info["cmdline"] or []
+            if any(marker in a for a in cmdline) or (
+                "rta" in cmdline and p.environ().get("RTA_STATE_DIR") == marker
             ):
-                left.append(f"{p.pid} {' '.join(p.info['cmdline'])[:100]}")
+                left.append(f"{p.pid} {' '.join(cmdline)[:100]}")
         except psutil.Error:
             continue
     return left
@@ -94,7 +98,13 @@ def test_up_status_down_then_up_resumes(tmp_path: Path) -> None:
         )
         assert up.poll() is None, log.read_text()
         text = log.read_text()
-        for part in ("kafka: started", "pinot: started", "flink: started", "stack up in"):
+        for part in (
+            "kafka: started",
+            "pinot: started",
+            "flink: started",
+            "collector: started",
+            "stack up in",
+        ):
             assert part in text
 
         # All components healthy, and data flowing: Pinot's row counts grow.
@@ -104,8 +114,29 @@ def test_up_status_down_then_up_resumes(tmp_path: Path) -> None:
             timeout_s=120,
         )
         assert {p["state"] for p in first["processes"]} == {"running"}
-        assert len(first["processes"]) == 6
+        assert len(first["processes"]) == 7
         assert first["health"]["flink"]["state"] == "RUNNING"
+        assert first["health"]["collector"]["error"] is None
+
+        # The collector dies: `rta up` says so and brings it back.
+        (collector,) = (p for p in first["processes"] if p["component"] == "collector")
+        os.kill(collector["pid"], signal.SIGKILL)
+        back = _wait_for(
+            "the collector to be restarted",
+            lambda: (
+                (r := _status(env))["ok"]
+                and any(
+                    p["component"] == "collector" and p["pid"] not in (None, collector["pid"])
+                    for p in r["processes"]
+                )
+                and r
+            ),
+            timeout_s=60,
+        )
+        assert back["health"]["collector"]["error"] is None
+        text = log.read_text(errors="replace")
+        assert "collector exited with code -9" in text, text[-3000:]
+        assert "collector is back after" in text
         later = _wait_for(
             "growing row counts",
             lambda: (
