@@ -61,6 +61,10 @@ class Problem(BaseModel):
     detail: str
 
 
+class Health(BaseModel):
+    status: str = Field(description="'ok', or why the collector cannot take events.")
+
+
 def _refuse(
     metrics: Metrics, status: int, detail: str, headers: dict[str, str] | None = None
 ) -> NoReturn:
@@ -94,6 +98,14 @@ def _records(settings: Settings, batch: Batch, source: str) -> list[OutRecord]:
         for r in batch.rejected
         if r.value is not None
     ]
+
+
+def _header(example: str, description: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "example": example},
+    }
 
 
 def create_app(
@@ -163,7 +175,11 @@ def create_app(
 
     error_responses: dict[int | str, dict[str, Any]] = {
         400: {"model": IngestResult, "description": "No event was accepted."},
-        401: {"model": Problem, "description": "No write key, or an unknown one."},
+        401: {
+            "model": Problem,
+            "description": "No write key, or an unknown one.",
+            "headers": {"WWW-Authenticate": _header("Bearer", "The scheme to authenticate with.")},
+        },
         403: {"model": Problem, "description": "The write key was revoked."},
         413: {"model": Problem, "description": "Body or batch larger than allowed."},
         415: {"model": Problem, "description": "Neither JSON nor NDJSON."},
@@ -171,6 +187,7 @@ def create_app(
             "model": Problem,
             "description": "Kafka did not confirm in time; nothing was accepted. Retry "
             "after the Retry-After seconds.",
+            "headers": {"Retry-After": _header(str(RETRY_AFTER_S), "Seconds to wait.")},
         },
     }
 
@@ -224,14 +241,30 @@ def create_app(
         )
         return JSONResponse(result.model_dump(), status_code=200 if batch.valid else 400)
 
-    @app.get("/healthz", summary="Liveness")
+    @app.get(
+        "/healthz",
+        summary="Liveness",
+        response_model=Health,
+        responses={503: {"model": Health, "description": "The delivery thread stopped."}},
+    )
     async def healthz() -> JSONResponse:
         """200 while the collector serves and its Kafka delivery thread runs."""
         if not delivery.running:
             return JSONResponse({"status": "delivery thread stopped"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    # A bare Response has no media type of its own, so FastAPI would document none.
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "Prometheus' text exposition format.",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+    )
     async def prometheus() -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 

@@ -31,8 +31,12 @@ def events_request_body(max_batch: int) -> dict[str, Any]:
         "with a reason and kept in the dead-letter topic.",
         "content": {
             BodyKind.json.value: {
+                # minItems: an empty array is answered 400, no event in it.
                 "schema": {
-                    "anyOf": [event, {"type": "array", "items": event, "maxItems": max_batch}]
+                    "anyOf": [
+                        event,
+                        {"type": "array", "items": event, "minItems": 1, "maxItems": max_batch},
+                    ]
                 }
             },
             BodyKind.ndjson.value: {
