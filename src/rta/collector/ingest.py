@@ -70,7 +70,9 @@ def body_kind(content_type: str | None) -> BodyKind:
         ) from None
 
 
-@dataclass(frozen=True)
+# Not frozen: one is made per event, and a frozen dataclass's __init__ (through
+# object.__setattr__) costs ~1.3 µs, a slotted one's ~0.5 µs. Nothing changes them.
+@dataclass(slots=True)
 class Valid:
     index: int
     value: bytes
@@ -78,7 +80,7 @@ class Valid:
     """session_id, as every rta producer keys raw_events."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Rejected:
     index: int
     field: str
