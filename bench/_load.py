@@ -68,6 +68,8 @@ class LoadResult:
     """Requests that did not get a 2xx, by status ('503') or cause ('connection')."""
     failed_events: int = 0
     """Events in the requests that failed, or that a 2xx did not accept (rejected)."""
+    cpu_s: float = 0.0
+    """CPU seconds of this process while posting: it must stay well below `seconds`."""
 
     @property
     def rate(self) -> float:
@@ -168,13 +170,14 @@ async def post_all(
     failures: Counter[str] = Counter()
     work = iter(zip(counts, bodies, strict=True))
     ticker = asyncio.create_task(_progress(result, result.events, progress_s))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         await asyncio.gather(
             *(_connection(host, port, head, work, result, failures) for _ in range(connections))
         )
     finally:
         result.seconds = time.perf_counter() - started
+        result.cpu_s = time.process_time() - cpu
         ticker.cancel()
     result.failures = dict(failures)
     return result
