@@ -114,7 +114,8 @@ def main() -> None:
         f"accepted {outcome['accepted']:,} of {outcome['events']:,} events in "
         f"{outcome['seconds']:.2f} s: {rate:,.0f} events/s "
         f"({outcome['requests']:,} requests, failures {outcome['failures'] or 'none'}); "
-        f"server CPU {cpu:.2f} s = {cpu / outcome['accepted'] * 1e6:.1f} µs/event"
+        f"server CPU {cpu:.2f} s = {cpu / outcome['accepted'] * 1e6:.1f} µs/event, "
+        f"load generator CPU {outcome['cpu_s']:.2f} s"
     )
     if profiler:
         out = io.StringIO()
