@@ -16,9 +16,11 @@ from rta.collector.ingest import (
     BodyKind,
     TooManyEvents,
     UnsupportedMediaType,
+    _decode,
     body_kind,
     parse_body,
 )
+from rta.events import EventError, parse_event_json
 from rta.testing import RecordingProducer, generate_lines
 
 SINK, _ = generate_lines(5, seed=3)
@@ -85,6 +87,68 @@ def test_nan_in_an_ignored_field_is_judged_as_replay_judges_it() -> None:
     array = parse_body(b"[" + line + b"]", BodyKind.json, max_batch=1)
     assert len(ndjson.valid) == len(array.valid) == 1
     assert array.valid[0].value.endswith(b'"extra":NaN}')
+
+
+def _with(field: bytes, value: bytes) -> bytes:
+    """LINES[0] (a page view) with one more top-level member."""
+    return LINES[0][:-1] + b',"' + field + b'":' + value + b"}"
+
+
+BIG = str(2**64).encode()  # past what orjson decodes as an int
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        LINES[0],
+        _with(b"quantity", BIG),
+        _with(b"extra", b"-" + BIG),
+        _with(b"extra", b"[" + BIG + b"]"),
+        _with(b"extra", b"1e19"),
+        _with(b"extra", b"1e400"),
+        _with(b"extra", b"NaN"),
+        _with(b"extra", b'"\\ud800"'),
+        _with(b"extra", b"[" * 990 + b"]" * 990),
+        _with(b"page_url", b'"a"') + b" ",
+        b"\xef\xbb\xbf" + LINES[0],
+        b"[" + LINES[0] + b"]",
+        b'"page_view"',
+        BIG,
+        b"{bad",
+        b'{"a":"\xff"}',
+    ],
+)
+def test_decoding_gives_what_json_gives(raw: bytes) -> None:
+    # The orjson shortcut must never change a verdict: same object, same error.
+    def outcome(decode: Any) -> str:
+        try:
+            return repr(decode(raw))
+        except (ValueError, RecursionError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+
+    assert outcome(_decode) == outcome(json.loads)
+
+
+def _add_to_cart(quantity: bytes) -> bytes:
+    event = json.loads(LINES[0])
+    for name in ("page_url", "referrer_url", "time_spent"):
+        del event[name]
+    event.update(event_type="add_to_cart", product_id="P1", product_name="n")
+    event.update(product_category="c", price=1, quantity=0)
+    return json.dumps(event).encode().replace(b'"quantity": 0', b'"quantity": ' + quantity)
+
+
+@pytest.mark.parametrize("quantity", [b"2", BIG, b"1e19", b"2.0"])
+def test_a_quantity_is_judged_as_replay_judges_it(quantity: bytes) -> None:
+    # orjson would make 2**64 a float, which a strict integer refuses; json keeps an int.
+    line = _add_to_cart(quantity)
+    batch = parse_body(line, BodyKind.ndjson, max_batch=1)
+    try:
+        parse_event_json(line)
+    except EventError as exc:
+        assert [r.reason for r in batch.rejected] == [exc.reason]
+    else:
+        assert [v.value for v in batch.valid] == [line]
 
 
 # --- delivery -----------------------------------------------------------------------

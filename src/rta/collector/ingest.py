@@ -9,6 +9,12 @@ an array is re-encoded on its own, since its bytes are not separate in the body.
 Decoding and re-encoding use the standard library's json, the contract's own decoder,
 so that an event is accepted or rejected here exactly as `rta replay` would judge the
 same event on a line of its own, and re-encoding gives back every value it decoded.
+A line or single object is decoded by orjson first (~1.4 µs instead of ~4.5 µs for a
+400-byte event) and its result used only where it is the object json.loads would
+give: a JSON object of scalars, none of them a float past 64-bit integers (orjson
+turns a bigger integer into a float). Anything else, orjson's errors included, is decoded
+by json as before, so verdicts and messages stay json's. Array elements are re-encoded,
+so arrays are always decoded by json, which gives back exactly what it decoded.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import enum
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from rta.events import EventError, parse_event, parse_event_json
 from rta.kafka.client import MAX_MESSAGE_BYTES
@@ -62,7 +70,9 @@ def body_kind(content_type: str | None) -> BodyKind:
         ) from None
 
 
-@dataclass(frozen=True)
+# Not frozen: one is made per event, and a frozen dataclass's __init__ (through
+# object.__setattr__) costs ~1.3 µs, a slotted one's ~0.5 µs. Nothing changes them.
+@dataclass(slots=True)
 class Valid:
     index: int
     value: bytes
@@ -70,7 +80,7 @@ class Valid:
     """session_id, as every rta producer keys raw_events."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Rejected:
     index: int
     field: str
@@ -122,13 +132,36 @@ def _check(batch: Batch, index: int, raw: bytes, data: Any) -> None:
         batch.valid.append(Valid(index, raw, event.session_id.encode()))
 
 
+# orjson decodes an integer beyond int64/uint64 as a float where json gives an int (a
+# strict `quantity` takes the one and refuses the other), and nests 1024 deep where
+# json's limit is the interpreter's recursion limit less the stack in use.
+_INT64 = float(2**63)
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _decode(raw: bytes) -> Any:
+    """json.loads(raw), the same object, through orjson when that is sure to give it: a
+    JSON object of scalars with no float that could have been a big integer. Only
+    top-level values are validated, and an object with a nested value is left to json."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)  # refuses it too, and words the message
+    if data.__class__ is not dict:
+        return json.loads(raw)
+    for v in data.values():
+        if v.__class__ not in _SCALARS and (v.__class__ is not float or abs(v) >= _INT64):
+            return json.loads(raw)
+    return data
+
+
 def _encode(item: Any) -> bytes:
     return json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _check_line(batch: Batch, index: int, raw: bytes) -> None:
     try:
-        data = json.loads(raw)
+        data = _decode(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         try:  # for the contract's own message
             parse_event_json(raw)
@@ -157,7 +190,8 @@ def parse_body(body: bytes, kind: BodyKind, *, max_batch: int) -> Batch:
     else:
         body = body.strip()
         try:
-            data = json.loads(body)
+            # An array's elements are re-encoded from what json decoded (see above).
+            data = json.loads(body) if body.startswith(b"[") else _decode(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             _check_line(batch, 0, body)  # rejected, with the contract's message
             return batch

@@ -17,7 +17,7 @@ from rta.kafka.delivery import check_topics
 from rta.layout import Layout
 from rta.settings import Settings
 
-__all__ = ["CollectorError", "collector_producer", "listen", "serve"]
+__all__ = ["CollectorError", "collector_producer", "listen", "serve", "uvicorn_config"]
 
 
 class CollectorError(RtaError):
@@ -56,6 +56,13 @@ def listen(host: str, port: int) -> socket.socket:
         ) from None
 
 
+def uvicorn_config(app: Any) -> uvicorn.Config:
+    """How `rta collector` runs an app on uvicorn (bench/collector_profile.py too)."""
+    # log_config=None: uvicorn's records go through rta.log like every library's
+    # (the file, and stderr with --verbose), instead of uvicorn's own handlers.
+    return uvicorn.Config(app, log_config=None, server_header=False)
+
+
 def serve(
     settings: Settings,
     *,
@@ -71,10 +78,7 @@ def serve(
     keys = KeyStore(Layout(settings.state_dir).collector_keys)
     app = create_app(settings, producer=producer, keys=keys)
     sock = listen(host, port)
-    # log_config=None: uvicorn's records go through rta.log like every library's
-    # (the file, and stderr with --verbose), instead of uvicorn's own handlers.
-    config = uvicorn.Config(app, log_config=None, server_header=False)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app))
     if on_ready is not None:
         on_ready(f"http://{host}:{port}")
     try:
