@@ -137,7 +137,7 @@ function renderTraffic(d) {
     grid: { left: 48, right: 16, top: 28, bottom: 28 },
     legend: { top: 0, data: ["closed", "partial"] },
     tooltip: { trigger: "axis" },
-    xAxis: { type: "time", min: d.since_ms, max: d.until_ms },
+    xAxis: { type: "time", min: d.since_ms, max: d.until_ms, axisLabel: { hideOverlap: true } },
     yAxis: { type: "value", min: 0 },
     series: [
       { name: "closed", type: "line", data: solid, showSymbol: false, itemStyle: { color: "#2f6fde" } },
@@ -178,7 +178,7 @@ function renderRevenue(d) {
     grid: { left: 56, right: 56, top: 28, bottom: 28 },
     legend: { top: 0, data: ["purchases", "revenue"] },
     tooltip: { trigger: "axis" },
-    xAxis: { type: "time", min: d.since_ms, max: d.until_ms },
+    xAxis: { type: "time", min: d.since_ms, max: d.until_ms, axisLabel: { hideOverlap: true } },
     yAxis: [{ type: "value", name: "purchases", min: 0 }, { type: "value", name: "revenue", min: 0 }],
     series: [
       { name: "purchases", type: "bar", data: d.points.map((p) => ({
