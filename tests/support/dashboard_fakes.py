@@ -82,10 +82,7 @@ class FakePinot:
             raise PinotQueryError(self.error)
         lo, hi = _bounds(sql)
         if "FROM active_users_per_minute" in sql:
-            rows = [
-                [m, m + MINUTE, users_in(m)]
-                for m in _minutes(lo, min(hi, self.closed_until))
-            ]
+            rows = [[m, m + MINUTE, users_in(m)] for m in _minutes(lo, min(hi, self.closed_until))]
             return QueryResult(["window_start", "window_end", "active_users"], [], rows)
         if "DISTINCTCOUNT(user_id)" in sql:
             rows = [[m, open_users_in(m)] for m in _minutes(lo - lo % MINUTE, hi)]
@@ -99,9 +96,7 @@ class FakePinot:
         if "GROUP BY event_type" in sql:
             return QueryResult(["event_type", "events"], [], [[k, v] for k, v in FUNNEL.items()])
         if "GROUP BY product_category ORDER" in sql:
-            return QueryResult(
-                ["product_category", "views"], [], [list(c) for c in CATEGORIES]
-            )
+            return QueryResult(["product_category", "views"], [], [list(c) for c in CATEGORIES])
         if "FROM product_analytics_per_minute" in sql:
             cols = ["product_id", "product_name", "product_category", "views", "avg_price"]
             return QueryResult(cols, [], [list(p) for p in PRODUCTS])
@@ -156,16 +151,20 @@ def fake_sources(
 
     return Sources(
         query=pinot,
-        kafka=lambda: KafkaState("127.0.0.1:9092", error="kafka: no answer from 127.0.0.1:9092")
-        if kafka_down
-        else KAFKA,
-        flink=lambda: FlinkHealth(None, None, error="cannot reach Flink's REST API")
-        if flink_down
-        else FLINK,
+        kafka=lambda: (
+            KafkaState("127.0.0.1:9092", error="kafka: no answer from 127.0.0.1:9092")
+            if kafka_down
+            else KAFKA
+        ),
+        flink=lambda: (
+            FlinkHealth(None, None, error="cannot reach Flink's REST API") if flink_down else FLINK
+        ),
         tables=tables,
-        collector=lambda: CollectorState(
-            "http://127.0.0.1:8000", error="collector: not answering at http://127.0.0.1:8000"
-        )
-        if collector_down
-        else COLLECTOR,
+        collector=lambda: (
+            CollectorState(
+                "http://127.0.0.1:8000", error="collector: not answering at http://127.0.0.1:8000"
+            )
+            if collector_down
+            else COLLECTOR
+        ),
     )

@@ -71,9 +71,9 @@ def test_the_page_shows_every_panel_from_the_sources(chromium: Browser, tmp_path
         assert pending.get_attribute("data-state") == "pending"
         assert pending.get_attribute("data-value") == str(open_users_in(pinot.closed_until))
         assert _value(page, "active-users-open") == str(open_users_in(OPEN_MINUTE))
-        assert page.get_by_test_id(f"active-users-{OPEN_MINUTE}").get_attribute(
-            "data-state"
-        ) == "open"
+        assert (
+            page.get_by_test_id(f"active-users-{OPEN_MINUTE}").get_attribute("data-state") == "open"
+        )
         assert page.locator("#traffic .figure.partial .tag").inner_text() == "partial"
 
         # Funnel over the default 15 minutes.
@@ -91,9 +91,7 @@ def test_the_page_shows_every_panel_from_the_sources(chromium: Browser, tmp_path
 
         # Products and sessions.
         assert _value(page, "product-views-p-1") == "40"
-        assert page.locator("#products tbody tr").first.inner_text().startswith(
-            "Espresso Machine"
-        )
+        assert page.locator("#products tbody tr").first.inner_text().startswith("Espresso Machine")
         rows = page.get_by_test_id("session-row")
         assert rows.count() == 3
         page.locator('#sessions th[data-key="event_count"]').click()

@@ -86,5 +86,5 @@ def test_the_bench_times_the_dashboards_own_queries() -> None:
     }
     assert ("rta.pinot.analytics", "dashboard_queries") in imported
     # No SQL of its own beyond the baseline.
-    selects = re.findall(r"\"SELECT [^\"]*", (REPO / "bench" / "query.py").read_text())
-    assert selects == ['"SELECT COUNT(*) FROM raw_events']
+    selects = re.findall(r'= "SELECT [^"]*"', (REPO / "bench" / "query.py").read_text())
+    assert selects == ['= "SELECT COUNT(*) FROM raw_events"']

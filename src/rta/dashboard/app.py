@@ -38,9 +38,7 @@ log = logging.getLogger("rta.dashboard")
 STATIC = Path(str(files("rta.dashboard") / "static"))
 
 Minutes = Annotated[int, Query(ge=1, le=1440, description="How many minutes back.")]
-Until = Annotated[
-    int | None, Query(ge=0, description="End of the range, epoch ms (default: now).")
-]
+Until = Annotated[int | None, Query(ge=0, description="End of the range, epoch ms (default: now).")]
 
 
 def _failed(error: str, status: int = 503) -> JSONResponse:
@@ -110,9 +108,7 @@ def create_app(
 
     @app.get("/api/traffic", summary="Active users per minute, the open minute partial")
     def traffic(minutes: Minutes = 60, until: Until = None) -> Any:
-        return analytics(
-            "traffic", lambda: panels.traffic(src.query, now_ms(until), minutes)
-        )
+        return analytics("traffic", lambda: panels.traffic(src.query, now_ms(until), minutes))
 
     @app.get("/api/products", summary="Top products by views; views by category")
     def products(minutes: Minutes = 15, until: Until = None) -> Any:

@@ -113,15 +113,16 @@ def funnel(query: Query, until_ms: int, minutes: int) -> dict[str, Any]:
         r["event_type"]: _int(r["events"])
         for r in query(analytics.funnel_sql(since, until_ms)).records()
     }
-    steps = []
-    previous: int | None = None
-    for step in FUNNEL_STEPS:
-        n = counts.get(step, 0)
-        rate = None if previous is None or previous == 0 else n / previous
-        steps.append({"event_type": step, "events": n, "conversion": rate})
-        previous = n
-    first, last = steps[0]["events"], steps[-1]["events"]
-    overall = last / first if isinstance(first, int) and first else None
+    events = [counts.get(step, 0) for step in FUNNEL_STEPS]
+    steps = [
+        {
+            "event_type": step,
+            "events": n,
+            "conversion": n / events[i - 1] if i > 0 and events[i - 1] else None,
+        }
+        for i, (step, n) in enumerate(zip(FUNNEL_STEPS, events, strict=True))
+    ]
+    overall = events[-1] / events[0] if events[0] else None
     return {**_span(until_ms, minutes), "steps": steps, "overall_conversion": overall}
 
 

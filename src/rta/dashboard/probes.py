@@ -93,9 +93,7 @@ def kafka_state(settings: Settings, timeout_s: float) -> KafkaState:
             }
             committed = None
             if spec.name == raw:
-                got = consumer.committed(
-                    [TopicPartition(raw, p) for p in ends], timeout=timeout_s
-                )
+                got = consumer.committed([TopicPartition(raw, p) for p in ends], timeout=timeout_s)
                 # A negative offset is librdkafka's "nothing committed".
                 committed = {tp.partition: tp.offset for tp in got if tp.offset >= 0} or None
             topics.append(TopicState(spec.name, ends, committed))
