@@ -10,12 +10,12 @@ JVM_CACHE := $(CURDIR)/.cache/jvm
 # Flink distribution follow it.
 FLINK_VERSION := $(shell sed -n 's:.*<flink.version>\(.*\)</flink.version>.*:\1:p' jvm/pom.xml)
 
-.PHONY: help setup run test test-unit test-integration lint format docs bench clean
+.PHONY: help setup chromium run test test-unit test-integration lint format docs bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed $(JVM_CACHE)/.resolved ## Create .venv, install rta, resolve the pinned JVM jars (idempotent)
+setup: $(VENV)/.installed $(JVM_CACHE)/.resolved chromium ## Create .venv, install rta, resolve the pinned JVM jars, chromium for the browser tests (idempotent)
 
 $(VENV)/.installed: pyproject.toml jvm/pom.xml
 	@command -v $(PYTHON) >/dev/null || { echo "make setup: $(PYTHON) not found (set PYTHON=...)"; exit 1; }
@@ -30,6 +30,15 @@ $(JVM_CACHE)/.resolved: jvm/pom.xml $(wildcard jvm/*/pom.xml)
 	@command -v mvn >/dev/null || { echo "make setup: Maven (mvn) not found; install it (apt-get install maven)"; exit 1; }
 	mvn -q -B -f jvm/pom.xml generate-resources -Drta.cache=$(JVM_CACHE)
 	touch $@
+
+# The dashboard's browser tests drive Debian's chromium (Playwright's own browser
+# download does not work here). Checked first, so a second `make setup` costs nothing.
+chromium: ## Install Debian's chromium for the browser tests, only when missing
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$RTA_CHROMIUM" ] || { \
+	  command -v apt-get >/dev/null || { echo "make setup: no chromium and no apt-get; install Chromium and set RTA_CHROMIUM=/path/to/chromium"; exit 1; }; \
+	  echo "make setup: installing chromium (apt-get) for the dashboard's browser tests"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
 
 run: setup ## Start the whole stack (Kafka, Pinot, Flink + pipeline) and stream events into it; Ctrl-C stops all
 	$(BIN)/rta up

@@ -1,24 +1,31 @@
 """Benchmark: latency of the dashboard's queries on Pinot with >= 5 million raw events.
 
-Fills raw_events with --rows generated events (default 5,000,000) stamped across the
-last hour (simulated clock from now - 60 min, spread evenly), produced at full speed,
-waits until Pinot's COUNT(*) reaches the row count (reporting the ingest rate), then
-runs each query --repeat times (default 200; fewer when they take longer than
---budget seconds, default 60, but at least 20) one after another and reports p50/p99
-of the client-side latency (HTTP round trip to the broker included):
+Fills the pipeline with --rows generated events (default 5,000,000) stamped across the
+last hour (simulated clock from now - 60 min, spread evenly), produced at full speed
+into raw_events, through the Flink job, so that the result tables the dashboard reads
+(active users per minute, product views per minute, sessions) hold that hour too; waits
+until Pinot's raw_events COUNT(*) reaches the row count (reporting the ingest rate), then
+runs each query --repeat times (default 200; fewer when they take longer than --budget
+seconds, default 60, but at least 20) one after another and reports p50/p99 of the
+client-side latency (HTTP round trip to the broker included).
 
-    active_users_per_minute   distinct users per minute, last hour (DISTINCTCOUNT)
-    top_products_15m          top 10 products by product_view count, last 15 minutes
-    funnel_1h                 event counts by event_type, last hour
+The queries are exactly the dashboard's, at its defaults, from
+rta.pinot.analytics.dashboard_queries (one definition shared with the page and `rta
+report`): closed minutes, the open minute (DISTINCTCOUNT over raw_events), top products
+and views by category over 15 minutes, the funnel over 15 minutes, revenue per minute
+and recent sessions over the hour.
+
+--no-flink produces straight into the topic Pinot's raw_events reads (no Flink job, as
+this bench did before): quicker, but the result tables stay empty, so only the
+raw_events queries (open minute, funnel, revenue) measure anything.
 
 The baseline, measured in the same run, is `SELECT COUNT(*) FROM raw_events` (answered
 from segment metadata: the broker/server round trip with no real work);
-ratio = query p99 / baseline p99. The queries run over raw_events, which is the
-worst case: the Flink result tables hold one row per minute (or per product-minute).
+ratio = query p99 / baseline p99.
 
-Needs Kafka and Pinot (no Flink). By default it starts a private stack on free ports;
---use-running uses the stack from RTA_* / defaults (its raw_events must not hold
-much else, or the wait for the row count finishes early).
+By default it starts a private stack on free ports; --use-running uses the stack from
+RTA_* / defaults (its raw_events must not hold much else, or the wait for the row count
+finishes early).
 
     .venv/bin/python bench/query.py
     .venv/bin/python bench/query.py --rows 20000000 --repeat 500
@@ -37,32 +44,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stack import bench_stack, load_avg, log, machine, percentile, today, write_results
 from rta.generator import GenerateOptions, generate
+from rta.pinot.analytics import dashboard_queries
 from rta.pinot.query import PinotClient, PinotQueryError
 from rta.settings import Settings
 
 TARGET_MS = 100.0
-HOUR_MS = 3_600_000
-
-
-def queries(now_ms: int) -> dict[str, str]:
-    hour, quarter = now_ms - HOUR_MS, now_ms - 15 * 60_000
-    return {
-        "active_users_per_minute_1h": (
-            "SELECT DATETIMECONVERT(event_time_ms, '1:MILLISECONDS:EPOCH', "
-            "'1:MILLISECONDS:EPOCH', '1:MINUTES') AS minute, DISTINCTCOUNT(user_id) AS users "
-            f"FROM raw_events WHERE event_time_ms >= {hour} "
-            "GROUP BY minute ORDER BY minute LIMIT 100"
-        ),
-        "top_products_by_views_15m": (
-            "SELECT product_id, COUNT(*) AS views FROM raw_events "
-            f"WHERE event_type = 'product_view' AND event_time_ms >= {quarter} "
-            "GROUP BY product_id ORDER BY views DESC LIMIT 10"
-        ),
-        "funnel_by_event_type_1h": (
-            "SELECT event_type, COUNT(*) AS events FROM raw_events "
-            f"WHERE event_time_ms >= {hour} GROUP BY event_type LIMIT 10"
-        ),
-    }
 
 
 BASELINE_SQL = "SELECT COUNT(*) FROM raw_events"
@@ -75,7 +61,9 @@ def count(pinot: PinotClient) -> int:
         return 0
 
 
-def fill(settings: Settings, pinot: PinotClient, rows: int, timeout_s: float) -> dict[str, float]:
+def fill(
+    settings: Settings, pinot: PinotClient, rows: int, timeout_s: float, through_flink: bool
+) -> dict[str, float]:
     before = count(pinot)
     now = time.time()
     start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 3600))
@@ -83,8 +71,9 @@ def fill(settings: Settings, pinot: PinotClient, rows: int, timeout_s: float) ->
     speedup = 3600.0 * settings.generator.rate / rows
     log(f"producing {rows:,} events stamped from {start} over one hour")
     t0 = time.monotonic()
-    # Straight into the topic Pinot's raw_events reads (the job's accepted events):
-    # this bench measures Pinot, with no Flink job in between.
+    # Through the job (raw_events), so the result tables fill too; or straight into the
+    # topic Pinot's raw_events reads (the job's accepted events), with no job at all.
+    topic = settings.kafka.raw_topic if through_flink else settings.kafka.accepted_topic
     summary = generate(
         settings,
         GenerateOptions(
@@ -93,7 +82,7 @@ def fill(settings: Settings, pinot: PinotClient, rows: int, timeout_s: float) ->
             seed=3,
             start=start,
             speedup=speedup,
-            topic=settings.kafka.accepted_topic,
+            topic=topic,
         ),
     )
     if summary.error:
@@ -151,19 +140,26 @@ def main() -> None:
     parser.add_argument(
         "--budget", type=float, default=60, help="max seconds per query (at least 20 runs)"
     )
-    parser.add_argument("--ingest-timeout", type=float, default=900, help="max wait for Pinot")
+    parser.add_argument("--ingest-timeout", type=float, default=1800, help="max wait for Pinot")
     parser.add_argument("--use-running", action="store_true", help="use the running stack")
     parser.add_argument("--keep", action="store_true", help="keep the private stack's state dir")
+    parser.add_argument(
+        "--no-flink",
+        action="store_true",
+        help="fill raw_events only, without the job (the result tables stay empty)",
+    )
     args = parser.parse_args()
-    with bench_stack(use_running=args.use_running, flink=False, keep=args.keep) as settings:
+    with bench_stack(
+        use_running=args.use_running, flink=not args.no_flink, keep=args.keep
+    ) as settings:
         pinot = PinotClient(settings.pinot.broker, timeout_s=30)
-        ingest = fill(settings, pinot, args.rows, args.ingest_timeout)
+        ingest = fill(settings, pinot, args.rows, args.ingest_timeout, not args.no_flink)
         now_ms = int(time.time() * 1000)
         stats: dict[str, dict[str, float]] = {}
         base, _ = measure(pinot, BASELINE_SQL, args.repeat, args.budget)
         b50, b99 = percentile(base, 50), percentile(base, 99)
         log(f"baseline COUNT(*): p50 {b50:.1f} ms p99 {b99:.1f} ms")
-        for name, sql in queries(now_ms).items():
+        for name, sql in dashboard_queries(now_ms).items():
             res = pinot.query(sql)
             times, server = measure(pinot, sql, args.repeat, args.budget)
             stats[name] = {
@@ -212,7 +208,7 @@ def main() -> None:
                     "runs": s["runs"],
                     "docs_scanned": s["docs_scanned"],
                     "target_ms": TARGET_MS,
-                    "sql": queries(now_ms)[name],
+                    "sql": dashboard_queries(now_ms)[name],
                     **common,
                 }
             )

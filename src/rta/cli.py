@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rta import log
 from rta.commands import collector as collector_cmd
 from rta.commands import config as config_cmd
+from rta.commands import dashboard as dashboard_cmd
 from rta.commands import generate as generate_cmd
 from rta.commands import logs as logs_cmd
 from rta.commands import pipeline as pipeline_cmd
@@ -78,6 +79,7 @@ app.add_typer(pipeline_cmd.app, name="pipeline")
 app.command("generate")(generate_cmd.generate)
 app.command("replay")(replay_cmd.replay)
 app.add_typer(collector_cmd.app, name="collector")
+app.command("dashboard")(dashboard_cmd.dashboard)
 
 
 def main(argv: list[str] | None = None) -> None:

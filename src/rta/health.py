@@ -60,6 +60,8 @@ class FlinkHealth:
     counts: PipelineCounts | None = None
     last_checkpoint_age_s: float | None = None
     error: str | None = None
+    uptime_s: float | None = None
+    """How long the job has run (Flink's duration of the job)."""
 
     @property
     def running(self) -> bool:
@@ -152,7 +154,14 @@ def flink_health(settings: Settings, timeout_s: float = 5.0) -> FlinkHealth:
         latest = (rest.checkpoints(job.job_id).get("latest") or {}).get("completed") or {}
         ts = latest.get("latest_ack_timestamp")
         age = time.time() - ts / 1000 if ts else None
-        return FlinkHealth(job.job_id, job.state, rate, _counts(settings, timeout_s), age)
+        return FlinkHealth(
+            job.job_id,
+            job.state,
+            rate,
+            _counts(settings, timeout_s),
+            age,
+            uptime_s=job.duration_ms / 1000,
+        )
     except (FlinkRestError, KeyError, ValueError) as exc:
         return FlinkHealth(None, None, error=_short(exc))
     finally:

@@ -256,6 +256,27 @@ class CollectorSettings(_Section):
         return (self.url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
+class DashboardSettings(_Section):
+    """The live dashboard (`rta dashboard`): the analytics and the pipeline's health."""
+
+    host: str = Field("127.0.0.1", description="Address the dashboard listens on.")
+    port: int = Field(8501, description="Port of the dashboard's web page and JSON API.")
+    refresh_s: float = Field(
+        5.0, ge=1, description="Seconds between the page's refreshes of every panel."
+    )
+    query_timeout_s: float = Field(
+        5.0, gt=0, description="Longest wait for one Pinot query before the panel shows an error."
+    )
+    probe_timeout_s: float = Field(
+        3.0,
+        gt=0,
+        description="Longest wait for one health probe (Kafka, Flink, collector) of the "
+        "pipeline panel.",
+    )
+    top_products: int = Field(10, ge=1, le=100, description="Products listed by views.")
+    sessions: int = Field(50, ge=1, le=1000, description="Recent sessions listed.")
+
+
 class Settings(BaseSettings):
     """Everything rta needs to know to run the local stack or talk to a remote one."""
 
@@ -282,6 +303,7 @@ class Settings(BaseSettings):
     pinot: PinotSettings = PinotSettings()
     generator: GeneratorSettings = GeneratorSettings()
     collector: CollectorSettings = CollectorSettings()
+    dashboard: DashboardSettings = DashboardSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -300,7 +322,7 @@ class Settings(BaseSettings):
 
 
 # The nested sections of Settings, in declaration order.
-SECTIONS = ("kafka", "flink", "pinot", "generator", "collector")
+SECTIONS = ("kafka", "flink", "pinot", "generator", "collector", "dashboard")
 
 
 def load_settings(**overrides: object) -> Settings:

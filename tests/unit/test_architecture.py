@@ -11,7 +11,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src" / "rta"
 DOC = REPO / "docs" / "architecture.md"
-PACKAGES = ("collector", "commands", "generator", "kafka", "pinot", "pipeline", "stack")
+PACKAGES = (
+    "collector",
+    "commands",
+    "dashboard",
+    "generator",
+    "kafka",
+    "pinot",
+    "pipeline",
+    "stack",
+)
 BEGIN, END = "<!-- import graph: begin -->", "<!-- import graph: end -->"
 
 
@@ -114,6 +123,18 @@ FORBIDDEN = {
         "rta.lifecycle",
         "rta.foreground",
         "rta.generator",
+    ),
+    # A reader: Pinot's analytics and the components' own APIs; it starts, provisions
+    # and produces nothing, and reaches the collector over HTTP like any client.
+    "rta.dashboard": (
+        "rta.stack",
+        "rta.provision",
+        "rta.lifecycle",
+        "rta.foreground",
+        "rta.commands",
+        "rta.generator",
+        "rta.collector",
+        "rta.replay",
     ),
 }
 

@@ -1,11 +1,12 @@
-"""The analytics people ask for, as Pinot SQL: one definition that `rta report`,
-`rta up`'s example queries and the benches share."""
+"""`rta report`'s three sections and `rta up`'s example queries; the SQL itself is
+defined once, in rta.pinot.analytics, with the dashboard's."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
 
+from rta.pinot import analytics
 from rta.pinot.query import PinotClient, QueryResult
 from rta.tables import ACTIVE_USERS, PRODUCTS, SESSIONS
 
@@ -37,27 +38,12 @@ class Report:
 
 
 def report_queries(since_ms: int, until_ms: int, top: int, minutes: int) -> dict[str, str]:
-    """The Pinot SQL of each section (epoch-millis bounds, start inclusive, end exclusive)."""
-    window = f"window_start >= {since_ms} AND window_start < {until_ms}"
+    """The Pinot SQL of each section (epoch-millis bounds, start inclusive, end exclusive);
+    the same definitions as the dashboard's panels (rta.pinot.analytics)."""
     return {
-        "active_users": (
-            f"SELECT window_start, window_end, active_users FROM {ACTIVE_USERS.name} "
-            f"WHERE {window} ORDER BY window_start LIMIT {minutes + 1}"
-        ),
-        "top_products": (
-            "SELECT product_id, product_name, product_category, SUM(view_count) AS views, "
-            "SUM(view_count * avg_price) / SUM(view_count) AS avg_price "
-            f"FROM {PRODUCTS.name} WHERE {window} "
-            "GROUP BY product_id, product_name, product_category "
-            f"ORDER BY SUM(view_count) DESC, product_id LIMIT {top}"
-        ),
-        "sessions": (
-            "SELECT COUNT(*) AS sessions, SUM(event_count) AS events, "
-            "AVG(event_count) AS avg_events, SUM(products_viewed) AS products_viewed, "
-            "SUM(products_added_to_cart) AS added_to_cart, SUM(purchases_made) AS purchases "
-            f"FROM {SESSIONS.name} "
-            f"WHERE session_end >= {since_ms} AND session_start < {until_ms}"
-        ),
+        "active_users": analytics.active_users_sql(since_ms, until_ms),
+        "top_products": analytics.top_products_sql(since_ms, until_ms, top),
+        "sessions": analytics.session_totals_sql(since_ms, until_ms),
     }
 
 

@@ -1,0 +1,90 @@
+"""The analytics' SQL (rta.pinot.analytics): time filters Pinot can prune on, the
+columns the event contract and the tables define, one definition for the dashboard,
+`rta report` and bench/query.py."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from rta.events import Purchase
+from rta.pinot import analytics
+from rta.pinot.report import report_queries
+
+REPO = Path(__file__).resolve().parents[2]
+LO, HI = 1_893_488_400_000, 1_893_492_030_000
+
+
+@pytest.mark.parametrize(
+    ("sql", "column"),
+    [
+        (analytics.active_users_sql(LO, HI), "window_start"),
+        (analytics.open_minutes_sql(LO, HI), "event_time_ms"),
+        (analytics.top_products_sql(LO, HI, 10), "window_start"),
+        (analytics.views_by_category_sql(LO, HI), "window_start"),
+        (analytics.funnel_sql(LO, HI), "event_time_ms"),
+        (analytics.revenue_sql(LO, HI), "event_time_ms"),
+        (analytics.recent_sessions_sql(LO, HI, 50), "session_end"),
+    ],
+)
+def test_every_query_filters_its_time_column_on_both_bounds(sql: str, column: str) -> None:
+    assert f"{column} >= {LO} AND {column} < {HI}" in sql
+
+
+def test_the_open_minute_and_funnel_read_raw_events() -> None:
+    assert "DISTINCTCOUNT(user_id)" in analytics.open_minutes_sql(LO, HI)
+    assert "FROM raw_events" in analytics.open_minutes_sql(LO, HI)
+    funnel = analytics.funnel_sql(LO, HI)
+    assert "FROM raw_events" in funnel
+    assert "GROUP BY event_type" in funnel
+
+
+def test_revenue_sums_the_purchase_amount_of_the_contract() -> None:
+    sql = analytics.revenue_sql(LO, HI)
+    assert "total_amount" in Purchase.model_fields
+    assert "SUM(total_amount)" in sql
+    assert "event_type = 'purchase'" in sql
+
+
+def test_limits_hold_every_minute_of_the_range() -> None:
+    # 60.5 minutes: 61 minute rows at most, one spare.
+    assert analytics.active_users_sql(LO, HI).endswith("LIMIT 62")
+    assert analytics.revenue_sql(LO, HI).endswith("LIMIT 62")
+
+
+def test_dashboard_queries_put_the_open_minute_in_the_minute_of_until() -> None:
+    q = analytics.dashboard_queries(HI)
+    assert set(q) == {
+        "active_users",
+        "open_minute",
+        "top_products",
+        "views_by_category",
+        "funnel",
+        "revenue",
+        "sessions",
+    }
+    assert f">= {HI - HI % 60_000} AND" in q["open_minute"]
+    assert f">= {HI - 15 * 60_000} AND" in q["funnel"]
+
+
+def test_report_and_dashboard_share_the_definitions() -> None:
+    report = report_queries(LO, HI, 10, 60)
+    assert report["active_users"] == analytics.active_users_sql(LO, HI)
+    assert report["top_products"] == analytics.top_products_sql(LO, HI, 10)
+
+
+def test_the_bench_times_the_dashboards_own_queries() -> None:
+    tree = ast.parse((REPO / "bench" / "query.py").read_text())
+    imported = {
+        (node.module, a.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for a in node.names
+    }
+    assert ("rta.pinot.analytics", "dashboard_queries") in imported
+    # No SQL of its own beyond the baseline.
+    selects = re.findall(r'= "SELECT [^"]*"', (REPO / "bench" / "query.py").read_text())
+    assert selects == ['= "SELECT COUNT(*) FROM raw_events"']
