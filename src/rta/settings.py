@@ -261,6 +261,11 @@ class DashboardSettings(_Section):
 
     host: str = Field("127.0.0.1", description="Address the dashboard listens on.")
     port: int = Field(8501, description="Port of the dashboard's web page and JSON API.")
+    with_stack: bool = Field(
+        True,
+        description="Whether `rta up` starts the dashboard with the stack (and `rta down` "
+        "stops it); off, it runs only as `rta dashboard`.",
+    )
     refresh_s: float = Field(
         5.0, ge=1, description="Seconds between the page's refreshes of every panel."
     )
@@ -275,6 +280,14 @@ class DashboardSettings(_Section):
     )
     top_products: int = Field(10, ge=1, le=100, description="Products listed by views.")
     sessions: int = Field(50, ge=1, le=1000, description="Recent sessions listed.")
+
+    @property
+    def is_remote(self) -> bool:
+        return False  # rta's page for rta's stack: nothing to point at elsewhere
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
 
 class Settings(BaseSettings):

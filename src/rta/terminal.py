@@ -93,9 +93,8 @@ def panel(settings: Settings, results: list[StepResult], generating: float | Non
     urls = Table.grid(padding=(0, 2))
     urls.add_row("Flink dashboard", settings.flink.url)
     urls.add_row("Pinot query console", settings.pinot.controller)
-    dashboard = getattr(settings, "dashboard", None)
-    if dashboard is not None and hasattr(dashboard, "url"):
-        urls.add_row("rta dashboard", str(dashboard.url))
+    if settings.dashboard.with_stack:
+        urls.add_row("rta dashboard", settings.dashboard.url)
     urls.add_row("Kafka bootstrap", settings.kafka.bootstrap)
     c = settings.collector
     if c.with_stack or c.is_remote:

@@ -29,6 +29,7 @@ from rta.generator.runner import RunSummary, run
 from rta.generator.traffic import Traffic
 from rta.settings import (
     CollectorSettings,
+    DashboardSettings,
     FlinkSettings,
     KafkaSettings,
     PinotSettings,
@@ -195,7 +196,7 @@ def settings_on_free_ports(
 ) -> Settings:
     """Settings of a local stack under state_dir whose every port is free, so it runs
     beside a developer's stack on the default ports. Extra keywords go to FlinkSettings."""
-    p = free_ports(14)
+    p = free_ports(15)
     return Settings(
         state_dir=state_dir,
         cache_dir=cache_dir,
@@ -218,4 +219,5 @@ def settings_on_free_ports(
             **flink,
         ),
         collector=CollectorSettings(port=p[13]),
+        dashboard=DashboardSettings(port=p[14]),
     )

@@ -103,6 +103,7 @@ def test_up_status_down_then_up_resumes(tmp_path: Path) -> None:
             "pinot: started",
             "flink: started",
             "collector: started",
+            "dashboard: started",
             "stack up in",
         ):
             assert part in text
@@ -114,7 +115,7 @@ def test_up_status_down_then_up_resumes(tmp_path: Path) -> None:
             timeout_s=120,
         )
         assert {p["state"] for p in first["processes"]} == {"running"}
-        assert len(first["processes"]) == 7
+        assert len(first["processes"]) == 8
         assert first["health"]["flink"]["state"] == "RUNNING"
         assert first["health"]["collector"]["error"] is None
 

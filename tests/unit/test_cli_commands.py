@@ -25,7 +25,7 @@ from rta.commands.config import rows
 from rta.commands.logs import follow, select
 from rta.health import FlinkHealth, Health, KafkaHealth, PinotTableHealth, newest_age
 from rta.pipeline.counts import PipelineCounts
-from rta.settings import CollectorSettings, Settings
+from rta.settings import CollectorSettings, DashboardSettings, Settings
 from rta.stack import StackError, StartupError, supervisor
 from rta.stack.component import Component
 from rta.stack.preflight import GB, ResourceError, Resources, check
@@ -199,11 +199,12 @@ def _set_up(failing: str = "") -> Callable[[str], list[str]]:
 
 def _with_fakes(monkeypatch: pytest.MonkeyPatch, comps: list[Component]) -> Settings:
     monkeypatch.setattr(supervisor, "components", lambda s, names=(): comps)
-    # A component without a fake would count as remote: leave the collector out then.
-    with_collector = any(c.name == "collector" for c in comps)
+    # A component without a fake would count as remote: leave rta's services out then.
+    faked = {c.name for c in comps}
     return Settings(
         state_dir=Path(os.environ.get("TMPDIR", "/tmp")) / "rta-unit-sup",
-        collector=CollectorSettings(with_stack=with_collector),
+        collector=CollectorSettings(with_stack="collector" in faked),
+        dashboard=DashboardSettings(with_stack="dashboard" in faked),
     )
 
 
@@ -467,7 +468,12 @@ def test_up_starts_the_generator_once_kafka_is_ready_and_stops_all_after(
             return 0
 
     monkeypatch.setattr(foreground, "GeneratorThread", FakeGenerator)
-    env = {"RTA_STATE_DIR": str(tmp_path), "COLUMNS": "200", "RTA_COLLECTOR__WITH_STACK": "false"}
+    env = {
+        "RTA_STATE_DIR": str(tmp_path),
+        "COLUMNS": "200",
+        "RTA_COLLECTOR__WITH_STACK": "false",
+        "RTA_DASHBOARD__WITH_STACK": "false",
+    }
     result = runner.invoke(app, ["up"], env=env)
     assert result.exit_code == 0, result.output
     # Right after Kafka, before Pinot and Flink are ready.

@@ -31,6 +31,7 @@ from rta.pinot.admin import TABLES, render_tables
 from rta.pipeline.script import render
 from rta.settings import (
     CollectorSettings,
+    DashboardSettings,
     FlinkSettings,
     GeneratorSettings,
     KafkaSettings,
@@ -538,6 +539,7 @@ def test_remote_components_start_nothing(monkeypatch: pytest.MonkeyPatch, tmp_pa
         flink=FlinkSettings(rest_url="http://jobmanager:8081", gateway_url="http://gw:8083"),
         pinot=PinotSettings(controller_url="http://pinot-controller:9000"),
         collector=CollectorSettings(url="http://collector:8000"),
+        dashboard=DashboardSettings(with_stack=False),
     )
     assert supervisor.components(s) == []
     # Each engine is still provisioned, on its remote endpoint.
@@ -546,9 +548,12 @@ def test_remote_components_start_nothing(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert seen[0] == "kafka" and sorted(seen[1:]) == ["collector", "flink", "pinot"]
     assert [r.action for r in results] == ["remote"] * 4
     assert supervisor.down(s) == []
-    # Without a collector URL, rta up runs one here, against the remote Kafka.
-    local = s.model_copy(update={"collector": CollectorSettings()})
-    assert [c.name for c in supervisor.components(local)] == ["collector"]
+    # Without a collector URL, rta up runs one here, against the remote Kafka, and the
+    # dashboard too, unless told not to.
+    local = s.model_copy(
+        update={"collector": CollectorSettings(), "dashboard": DashboardSettings()}
+    )
+    assert [c.name for c in supervisor.components(local)] == ["collector", "dashboard"]
 
 
 def test_docs_describe_the_deployment() -> None:

@@ -50,14 +50,15 @@ def up(
 ) -> None:
     """Start the whole local stack and stream generated events into it (what `make run` runs).
 
-    Checks Java, memory and disk; starts Kafka, then Pinot, Flink and the HTTP
-    collector in parallel; creates topics and tables; submits the pipeline (resuming
-    from its last checkpoint); prints what runs where; then generates events until
-    Ctrl-C.
+    Checks Java, memory and disk; starts Kafka, then Pinot, Flink, the HTTP collector
+    and the dashboard in parallel; creates topics and tables; submits the pipeline
+    (resuming from its last checkpoint); prints what runs where; then generates
+    events until Ctrl-C, restarting any process that exits.
     Ctrl-C flushes the generator and stops everything in reverse order, Flink
     with a final savepoint. Components pointed at remote services
     (RTA_KAFKA__BOOTSTRAP_SERVERS, RTA_FLINK__REST_URL, RTA_PINOT__CONTROLLER_URL)
-    start nothing locally; RTA_COLLECTOR__WITH_STACK=false leaves the collector out.
+    start nothing locally; RTA_COLLECTOR__WITH_STACK=false and
+    RTA_DASHBOARD__WITH_STACK=false leave the collector and the dashboard out.
     State: RTA_STATE_DIR (default .rta).
     """
     settings: Settings = ctx.obj

@@ -1,4 +1,4 @@
-"""rta's own HTTP services (the collector) as supervised processes of the local stack.
+"""rta's own HTTP services (collector, dashboard) as supervised processes of the stack.
 
 They run as `python -m rta <command>` children rather than threads of `rta up`: a
 crash, a blocked event loop or a memory leak in one cannot take the session down with
@@ -19,7 +19,7 @@ from rta.stack.component import Component
 from rta.stack.probes import ensure_ports_free, wait_ready
 from rta.stack.process import ServiceProcess
 
-__all__ = ["RtaService", "collector_service"]
+__all__ = ["RtaService", "collector_service", "dashboard_service"]
 
 # A Python process with FastAPI and librdkafka imports in about two seconds; the rest
 # of the budget is for a loaded machine.
@@ -74,3 +74,8 @@ class RtaService(Component):
 def collector_service(settings: Settings) -> RtaService:
     c = settings.collector
     return RtaService(settings, "collector", ["collector"], c.host, c.port)
+
+
+def dashboard_service(settings: Settings) -> RtaService:
+    d = settings.dashboard
+    return RtaService(settings, "dashboard", ["dashboard"], d.host, d.port)

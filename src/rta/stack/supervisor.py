@@ -1,6 +1,6 @@
 """Start and stop the local stack's processes in dependency order, and report what runs.
 
-The stack is the three engines and rta's own services (the collector), which run on
+The stack is the three engines and rta's own services (collector, dashboard), which run on
 them. This layer knows processes, not what runs on them: once a component is up, `up`
 calls `on_ready(name)` (rta.lifecycle passes rta.provision's steps), and before one
 stops, `down` calls `before_stop(name)` (the pipeline's final savepoint). A component
@@ -25,11 +25,11 @@ from rta.stack.flink import FlinkComponent
 from rta.stack.java import find_java
 from rta.stack.kafka import KafkaComponent
 from rta.stack.pinot import PinotComponent
-from rta.stack.service import collector_service
+from rta.stack.service import collector_service, dashboard_service
 
 ENGINES = ("kafka", "pinot", "flink")
 # rta's own services: they need Kafka's topics, so they start after Kafka is provisioned.
-SERVICES = ("collector",)
+SERVICES = ("collector", "dashboard")
 COMPONENTS = ENGINES + SERVICES
 
 
@@ -58,8 +58,12 @@ def is_remote(settings: Settings, name: str) -> bool:
 
 
 def in_stack(settings: Settings, name: str) -> bool:
-    """Whether `name` is part of this stack at all (the collector can be left out)."""
-    return name != "collector" or settings.collector.with_stack
+    """Whether `name` is part of this stack at all (rta's services can be left out)."""
+    if name == "collector":
+        return settings.collector.with_stack
+    if name == "dashboard":
+        return settings.dashboard.with_stack
+    return True
 
 
 def components(settings: Settings, names: Sequence[str] = COMPONENTS) -> list[Component]:
@@ -69,6 +73,7 @@ def components(settings: Settings, names: Sequence[str] = COMPONENTS) -> list[Co
         "pinot": lambda: PinotComponent(settings, find_java(settings.java_home)),
         "flink": lambda: FlinkComponent(settings, find_java(settings.java_home)),
         "collector": lambda: collector_service(settings),
+        "dashboard": lambda: dashboard_service(settings),
     }
     return [
         factories[n]()
