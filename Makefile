@@ -10,7 +10,7 @@ JVM_CACHE := $(CURDIR)/.cache/jvm
 # Flink distribution follow it.
 FLINK_VERSION := $(shell sed -n 's:.*<flink.version>\(.*\)</flink.version>.*:\1:p' jvm/pom.xml)
 
-.PHONY: help setup chromium run test test-unit test-integration lint format docs bench clean
+.PHONY: help setup chromium run test test-unit test-integration lint format docs bench bench-docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -63,8 +63,13 @@ format: setup ## Apply ruff's formatting and safe fixes
 docs: setup ## Regenerate docs/reference/ (settings, CLI) from the code; a unit test checks them
 	$(BIN)/python -m rta.reference
 
-bench: setup ## Run every benchmark in bench/ (needs `rta stack up`)
-	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+bench: setup ## Run every benchmark in bench/ (needs `rta stack up`), then bench-docs
+	@# bench/_*.py are helpers and report.py renders the docs: not benchmarks.
+	for b in bench/[!_]*.py; do [ $$b = bench/report.py ] || $(BIN)/python $$b || exit 1; done
+	$(MAKE) bench-docs
+
+bench-docs: ## Render docs/performance.md's figure tables from bench/results/*.json; a unit test checks them
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) bench/report.py
 
 clean: ## Remove the venv and resolved classpaths (not the stack's data in .rta/)
 	rm -rf $(VENV) .cache

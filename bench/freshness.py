@@ -92,6 +92,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the private stack's state dir")
     args = parser.parse_args()
     markers_s = min(args.duration * 0.75, max(10.0, args.markers / 10))
+    # Before the private stack starts: a load >= 1 here means the machine was not quiet.
+    load_before = load_avg()
     with bench_stack(use_running=args.use_running, keep=args.keep) as settings:
         wm_bound_ms = settings.flink.watermark_bound_s * 1000
         window_target_ms = wm_bound_ms + 5000
@@ -201,6 +203,7 @@ def main() -> None:
     w50, w99 = percentile(win_ms, 50), percentile(win_ms, 99)
     common = {
         "date": today(),
+        "load_avg_before": load_before,
         "load_avg": la,
         "machine": machine(),
         "background_rate": args.rate,

@@ -123,6 +123,8 @@ def main() -> None:
         "--rounds", type=int, default=2, help="alternating runs of each; the best counts"
     )
     args = parser.parse_args()
+    # Before anything of ours runs: a load >= 1 here means the machine was not quiet.
+    load_before = [round(x, 2) for x in os.getloadavg()]
     settings = load_settings()
     _scratch_topic(settings)
     rates: list[float] = []
@@ -152,6 +154,7 @@ def main() -> None:
             "records": args.records,
             "record_bytes": size,
             "runs": {"ours": [round(r) for r in rates], "baseline": [round(b) for b in bases]},
+            "load_avg_before": load_before,
             "load_average_1m": os.getloadavg()[0],
             "baseline_name": "kafka ProducerPerformance (same count, size, acks, lz4)",
         }

@@ -232,6 +232,8 @@ def main() -> None:
         "its ~700 MB heap fills with the de-duplication state of ~2M events)",
     )
     args = parser.parse_args()
+    # Before the private stack starts: a load >= 1 here means the machine was not quiet.
+    load_before = load_avg()
     runs: list[Run] = []
     overrides = {"taskmanager_memory": args.tm_memory} if args.tm_memory else {}
     with bench_stack(
@@ -264,6 +266,7 @@ def main() -> None:
             "baseline": round(default.rate),
             "ratio": round(ratio, 3),
             "date": today(),
+            "load_avg_before": load_before,
             "load_avg": la,
             "baseline_name": "same job, seed default configuration (RTA_FLINK__TUNED=false)",
             "events": int(total),

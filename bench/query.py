@@ -149,6 +149,8 @@ def main() -> None:
         help="fill raw_events only, without the job (the result tables stay empty)",
     )
     args = parser.parse_args()
+    # Before the private stack starts: a load >= 1 here means the machine was not quiet.
+    load_before = load_avg()
     with bench_stack(
         use_running=args.use_running, flink=not args.no_flink, keep=args.keep
     ) as settings:
@@ -179,6 +181,7 @@ def main() -> None:
     la = load_avg()
     common = {
         "date": today(),
+        "load_avg_before": load_before,
         "load_avg": la,
         "machine": machine(),
         "rows": ingest["rows"],
