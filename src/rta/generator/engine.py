@@ -57,6 +57,22 @@ _NEXT, _KEY, _HEAD, _BASE, _FIRST = 0, 1, 2, 3, 4
 # EVENT_ID_MID by position in the visit's list instead of by event index.
 _ID_MID: tuple[str, ...] = ("",) * _FIRST + EVENT_ID_MID
 
+# The calendar of visits waiting for their next event is a timing wheel: a list with a
+# slot per ms of the next _WHEEL ms (17 minutes), where the slot of time `at` is
+# at & _MASK; the rare later ones wait in a dict by ms. Scanning the wheel reads memory
+# in order, and a slot holds its visit itself, or a _Bucket when several are due in the
+# same ms: with tens of thousands of visits in progress, most of the time an event
+# costs goes to cache misses, and a dict's table and a list per slot double them.
+_WHEEL_BITS = 20
+_WHEEL = 1 << _WHEEL_BITS
+_MASK = _WHEEL - 1
+
+
+class _Bucket(list[Any]):
+    """Visits due in the same ms, in the order they were scheduled."""
+
+    __slots__ = ()
+
 
 @dataclass(frozen=True)
 class GeneratorConfig:
@@ -130,12 +146,14 @@ class EventStream:
         self._prev: tuple[list[str], list[bytes]] = ([], [])
         self._invalid_recent: set[str] = set()
         self._invalid_prev: set[str] = set()
-        # Visits in progress: due ms -> visits due then; visits already due, longest
-        # first; the next slot not yet moved to `_ready`. O(1) per event where a heap of
-        # tens of thousands of visits costs a few microseconds.
-        self._slots: dict[int, list[list[Any]]] = {}
+        # Visits in progress: the calendar (wheel, and far: due ms -> visits); visits
+        # already due, longest first; the next ms not yet moved to `_ready`. O(1) per
+        # event where a heap of tens of thousands of visits costs a few microseconds.
+        self._wheel: list[Any] = [None] * _WHEEL
+        self._far: dict[int, list[list[Any]]] = {}
         self._ready: deque[list[Any]] = deque()
         self._scan: int | None = None
+        self._ended = 0  # visits whose last event is out (in_progress = sessions - ended)
         self._last: list[Any] | None = None
 
     def _make_new_visit(self) -> Callable[[], list[Any]]:
@@ -185,7 +203,7 @@ class EventStream:
         traffic = self.config.traffic
         # (mean events per visit - 1) / mean events is about 0.8 for shop-like funnels.
         target = round(self.rate * traffic.think_mean_s * 0.8)
-        rnd, think, slots = self._rnd, self._think, self._slots
+        rnd, think = self._rnd, self._think
         made = 0
         while made < target:
             v = self._new_visit()
@@ -195,12 +213,28 @@ class EventStream:
                 continue
             v[_NEXT] = _FIRST + 1 + floor(rnd.random() * (n - 1))
             at = t0 + floor(rnd.random() * think[floor(rnd.random() * len(think))])
-            slots.setdefault(at, []).append(v)
+            self._schedule(v, at)
             made += 1
+
+    def _schedule(self, v: list[Any], at: int) -> None:
+        """Put visit v in the calendar at `at` (>= _scan), as the hot loop does."""
+        assert self._scan is not None and at >= self._scan
+        if at - self._scan < _WHEEL:
+            i = at & _MASK
+            x = self._wheel[i]
+            if x is None:
+                self._wheel[i] = v
+            elif x.__class__ is _Bucket:
+                x.append(v)
+            else:
+                self._wheel[i] = _Bucket((x, v))
+        else:
+            self._far.setdefault(at, []).append(v)
 
     def sample_visit(self) -> list[str]:
         """A new visit's events (their type-specific parts), planned as the stream plans
         them: for describing the model (rta.generator.model)."""
+        self._ended += 1  # never in progress
         return self._new_visit()[_FIRST:]
 
     @property
@@ -211,7 +245,7 @@ class EventStream:
     @property
     def in_progress(self) -> int:
         """Visits that have begun and wait for their next event."""
-        return len(self._ready) + sum(len(v) for v in self._slots.values())
+        return self.stats.sessions - self._ended
 
     @property
     def held(self) -> int:
@@ -226,8 +260,14 @@ class EventStream:
         values: list[str] = []
         keys: list[bytes] = []
         add_value, add_key = values.append, keys.append
-        slots, ready = self._slots, self._ready
-        pop_slot, get_slot, pop_ready = slots.pop, slots.get, ready.popleft
+        wheel, far, ready = self._wheel, self._far, self._ready
+        pop_far, pop_ready, ready_one, ready_all = (
+            far.pop,
+            ready.popleft,
+            ready.append,
+            ready.extend,
+        )
+        bucket, ended = _Bucket, self._ended
         think, think_bits = self._think, self._think_bits
         new_visit = self._new_visit
         random, getrandbits = self._rnd.random, self._rnd.getrandbits
@@ -253,14 +293,22 @@ class EventStream:
                 sec_ms = sec * 1000
                 sec_prefix = second_prefix(sec)
             while scan <= t:
-                due = pop_slot(scan, None)
-                if due is not None:
-                    ready.extend(due)
+                if far:  # scheduled before what the wheel holds for the same ms
+                    due = pop_far(scan, None)
+                    if due is not None:
+                        ready_all(due)
+                x = wheel[scan & _MASK]
+                if x is not None:
+                    wheel[scan & _MASK] = None
+                    if x.__class__ is bucket:
+                        ready_all(x)
+                    else:
+                        ready_one(x)
                 scan += 1
             if chaos_p and random() < chaos_p:
-                self._scan, self._last = scan, v
+                self._scan, self._last, self._ended = scan, v, ended
                 self._chaos(t, sec_prefix + millis_z[t - sec_ms], values, keys)
-                v = self._last
+                v, ended = self._last, self._ended
                 continue
             # The visit due longest, or a new one when none is due yet.
             v = pop_ready() if ready else new_visit()
@@ -271,13 +319,20 @@ class EventStream:
             if i < len(v):
                 v[0] = i
                 at = t + think[getrandbits(think_bits)]
-                slot = get_slot(at)
-                if slot is None:
-                    slots[at] = [v]
+                if at - scan < _WHEEL:  # _schedule() inlined; at >= scan > t
+                    x = wheel[at & _MASK]
+                    if x is None:
+                        wheel[at & _MASK] = v
+                    elif x.__class__ is bucket:
+                        x.append(v)
+                    else:
+                        wheel[at & _MASK] = bucket((x, v))
                 else:
-                    slot.append(v)
+                    far.setdefault(at, []).append(v)
+            else:
+                ended += 1
         self._sec, self._sec_prefix = sec, sec_prefix
-        self._scan, self._last = scan, v
+        self._scan, self._last, self._ended = scan, v, ended
         self.stats.records += count
         self._prev = (values, keys)
         self._invalid_prev, self._invalid_recent = self._invalid_recent, set()
@@ -291,8 +346,9 @@ class EventStream:
         i = v[_NEXT]
         v[_NEXT] = i + 1
         if i + 1 < len(v):
-            at = t + self._think[self._rnd.getrandbits(self._think_bits)]
-            self._slots.setdefault(at, []).append(v)
+            self._schedule(v, t + self._think[self._rnd.getrandbits(self._think_bits)])
+        else:
+            self._ended += 1
         self._last = v
         return v, f"{v[_HEAD]}{_ID_MID[i]}{ts}{v[_BASE]}{v[i]}"
 
