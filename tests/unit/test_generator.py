@@ -383,3 +383,54 @@ def test_cli_kafka_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
     code, _out, err = _rta("generate", "-n", "1")
     assert code == 1
     assert f"cannot reach Kafka at 127.0.0.1:{port}" in err and "rta up" in err
+
+
+def test_visit_ids_are_canonical_uuid4_and_event_ids_unique() -> None:
+    import random
+
+    from rta.generator.ids import EVENT_ID_MID, VISIT_BITS, visit_ids
+
+    rnd = random.Random(0)
+    seen: set[str] = set()
+    for visit_no in range(300):
+        session_id, head = visit_ids(rnd.getrandbits(VISIT_BITS), visit_no)
+        # All bits set, and none: the version and variant must win either way.
+        for sid, h in (
+            (session_id, head),
+            visit_ids((1 << VISIT_BITS) - 1, visit_no),
+            visit_ids(0, visit_no),
+        ):
+            for k in (0, 1, 255, len(EVENT_ID_MID) - 1):
+                event_id = h + EVENT_ID_MID[k][:3]
+                for value in (sid, event_id):
+                    u = uuid.UUID(value)
+                    assert str(u) == value and u.version == 4 and u.variant == uuid.RFC_4122
+        seen.update(head + EVENT_ID_MID[k][:3] for k in range(20))
+    assert len(seen) == 300 * 20
+
+
+def test_max_events_is_bounded_by_the_event_id_index() -> None:
+    Funnel(max_events=2000)
+    with pytest.raises(ValueError, match="max_events"):
+        Funnel(max_events=2001)
+
+
+def test_population_json_parts_match_the_user() -> None:
+    import random
+
+    from faker import Faker
+
+    from rta.generator.population import Population
+
+    pop = Population(1_000_000, random.Random(5), Faker("en_US"))
+    for index in (0, 1, 99_999, 100_000, 999_999):
+        user = pop.user(index)
+        pre, post = pop.json_parts(index)
+        line = json.loads('{"x":"' + pre + "S" + post + "}")
+        assert line["user_id"] == user.user_id
+        assert (line["device_type"], line["os"], line["browser"], line["location"]) == (
+            user.device_type,
+            user.os,
+            user.browser,
+            user.location,
+        )

@@ -7,16 +7,24 @@ of visits in progress follows from the rate and the think times by itself
 (rta.generator.traffic), and a visit lasts as long as its think times add up to,
 whatever the rate.
 
-Per event this does a dict step or two, one list index and one string join with a
-cached timestamp: no Faker, no pydantic, no uuid4, no json.dumps. Everything slower
-(planning a visit, chaos) happens once per visit or for a small fraction of records.
+A visit is planned in full when it starts, into one flat list (see _new_visit):
+its event ids' shared head, the fields its events share, and each event's
+type-specific part. Per event this does a dict step or two and one f-string of six
+pieces with a cached timestamp: no Faker, no pydantic, no uuid4, no json.dumps, no
+per-event format call. Everything slower (planning a visit, chaos) happens once per
+visit or for a small fraction of records.
+
+Where the time goes is in bench/README.md (generator); bench/generator_engine.py
+measures it without Kafka.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from math import floor
 from random import Random
 from typing import Any
 
@@ -25,15 +33,45 @@ from faker import Faker
 from rta.generator.chaos import Chaos, make_invalid
 from rta.generator.clock import Clock
 from rta.generator.funnel import Funnel, SessionPlanner
-from rta.generator.ids import MASK48, MULT, event_id_suffix, uuid4_str
+from rta.generator.ids import (
+    EVENT_ID_MID,
+    MASK36,
+    MULT36,
+    VISIT_BITS,
+    VISIT_CLEAR,
+    VISIT_SET,
+    uuid4_str,
+)
 from rta.generator.population import Population, build_catalogue, build_pages
 from rta.generator.timefmt import MILLIS_Z, MIXED_OFFSETS, render_offset, second_prefix
 from rta.generator.traffic import Traffic
 
 __all__ = ["EventStream", "GeneratorConfig", "Stats"]
 
-_HEAD = '{"event_id":"'
-_MID = '","event_timestamp":"'
+# A visit in progress is one flat list, so an event touches one object of it:
+# [index of its next event's part, key, event id head, base, part, part, ...].
+# The head is '{"event_id":"' and all of the id but its last 3 hex digits, which
+# EVENT_ID_MID[i - _FIRST] gives with the text up to the timestamp; the base is every
+# field after the timestamp that the visit's events share (user, session, device).
+_NEXT, _KEY, _HEAD, _BASE, _FIRST = 0, 1, 2, 3, 4
+# EVENT_ID_MID by position in the visit's list instead of by event index.
+_ID_MID: tuple[str, ...] = ("",) * _FIRST + EVENT_ID_MID
+
+# The calendar of visits waiting for their next event is a timing wheel: a list with a
+# slot per ms of the next _WHEEL ms (17 minutes), where the slot of time `at` is
+# at & _MASK; the rare later ones wait in a dict by ms. Scanning the wheel reads memory
+# in order, and a slot holds its visit itself, or a _Bucket when several are due in the
+# same ms: with tens of thousands of visits in progress, most of the time an event
+# costs goes to cache misses, and a dict's table and a list per slot double them.
+_WHEEL_BITS = 20
+_WHEEL = 1 << _WHEEL_BITS
+_MASK = _WHEEL - 1
+
+
+class _Bucket(list[Any]):
+    """Visits due in the same ms, in the order they were scheduled."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -94,34 +132,69 @@ class EventStream:
             config.funnel, self.catalogue, build_pages(self.catalogue), self._rnd
         )
         self._think = config.traffic.think_pool(self._rnd)
-        self._id_offset = self._rnd.getrandbits(48)
-        self._ids = 0
+        self._think_bits = len(self._think).bit_length() - 1
+        if len(self._think) != 1 << self._think_bits:
+            raise ValueError("the think-time pool's size must be a power of 2")
+        self._visit_offset = self._rnd.getrandbits(36)
+        self._new_visit = self._make_new_visit()
         self._sec = -1
         self._sec_prefix = ""
         # Late events wait here: (release time ms, tie-breaker, value, key).
         self._held: list[tuple[int, int, str, bytes]] = []
+        self._held_seq = 0
         # Duplicates copy a record sent in this or the previous batch, never an invalid one.
         self._prev: tuple[list[str], list[bytes]] = ([], [])
         self._invalid_recent: set[str] = set()
         self._invalid_prev: set[str] = set()
-        # Visits in progress: due ms -> visits due then; visits already due, longest
-        # first; the next slot not yet moved to `_ready`. O(1) per event where a heap of
-        # tens of thousands of visits costs a few microseconds.
-        self._slots: dict[int, list[list[Any]]] = {}
+        # Visits in progress: the calendar (wheel, and far: due ms -> visits); visits
+        # already due, longest first; the next ms not yet moved to `_ready`. O(1) per
+        # event where a heap of tens of thousands of visits costs a few microseconds.
+        self._wheel: list[Any] = [None] * _WHEEL
+        self._far: dict[int, list[list[Any]]] = {}
         self._ready: deque[list[Any]] = deque()
         self._scan: int | None = None
+        self._ended = 0  # visits whose last event is out (in_progress = sessions - ended)
         self._last: list[Any] | None = None
 
-    def _new_session(self) -> list[Any]:
-        rnd = self._rnd
-        traffic = self.config.traffic
-        user = self.population.json_parts(traffic.user_index(rnd.random(), self.config.users))
-        session_id = uuid4_str(rnd)
-        explorer = rnd.random() < traffic.explorer_share
-        base, parts = self._planner.plan(user, session_id, explorer)
-        self.stats.sessions += 1
-        # [head with a per-session event-id prefix, key, next part's index, base, parts]
-        return [_HEAD + uuid4_str(rnd)[:24], session_id.encode(), 0, base, parts]
+    def _make_new_visit(self) -> Callable[[], list[Any]]:
+        """new_visit(): a visit planned in full, as the flat list the hot loop reads.
+
+        A closure over what it reads, because it runs for every fourth event or so and
+        attribute look-ups on self would cost as much as the rest. One VISIT_BITS draw
+        makes both the session id and the visit's event ids (rta.generator.ids).
+        """
+        rnd, stats = self._rnd, self.stats
+        random, getrandbits = rnd.random, rnd.getrandbits
+        traffic, users = self.config.traffic, self.config.users
+        json_parts = self.population.json_parts
+        plan_into = self._planner.plan_into
+        explorer_share = traffic.explorer_share
+        # Traffic.user_index inlined, with the same floating-point steps.
+        skew_a = 1.0 - traffic.user_skew
+        skew_c, skew_inv = (users + 1) ** skew_a - 1.0, 1.0 / skew_a
+        last_user = users - 1
+        offset = self._visit_offset
+        visits = 0
+
+        def new_visit() -> list[Any]:
+            nonlocal visits
+            user = int((1.0 + random() * skew_c) ** skew_inv) - 1
+            pre, post = json_parts(user if user < last_user else last_user)
+            h = "%052x" % ((getrandbits(VISIT_BITS) & VISIT_CLEAR) | VISIT_SET)
+            session_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+            n = "%09x" % (((visits + offset) * MULT36) & MASK36)
+            visits += 1
+            visit = [
+                _FIRST,
+                session_id.encode(),
+                f'{{"event_id":"{h[32:40]}-{h[40:44]}-{h[44:48]}-{h[48:52]}-{n}',
+                f"{pre}{session_id}{post}",
+            ]
+            plan_into(visit, random() < explorer_share)
+            stats.sessions += 1
+            return visit
+
+        return new_visit
 
     def _warm_up(self, t0: int) -> None:
         """Visits already in progress at t0, about as many as the rate keeps going
@@ -130,23 +203,39 @@ class EventStream:
         traffic = self.config.traffic
         # (mean events per visit - 1) / mean events is about 0.8 for shop-like funnels.
         target = round(self.rate * traffic.think_mean_s * 0.8)
-        rnd, think, slots = self._rnd, self._think, self._slots
+        rnd, think = self._rnd, self._think
         made = 0
         while made < target:
-            s = self._new_session()
-            n = len(s[4])
+            v = self._new_visit()
+            n = len(v) - _FIRST
             if n < 2:
                 self.stats.sessions -= 1  # a one-event visit is never between two events
                 continue
-            s[2] = 1 + int(rnd.random() * (n - 1))
-            at = t0 + int(rnd.random() * think[int(rnd.random() * len(think))])
-            slots.setdefault(at, []).append(s)
+            v[_NEXT] = _FIRST + 1 + floor(rnd.random() * (n - 1))
+            at = t0 + floor(rnd.random() * think[floor(rnd.random() * len(think))])
+            self._schedule(v, at)
             made += 1
+
+    def _schedule(self, v: list[Any], at: int) -> None:
+        """Put visit v in the calendar at `at` (>= _scan), as the hot loop does."""
+        assert self._scan is not None and at >= self._scan
+        if at - self._scan < _WHEEL:
+            i = at & _MASK
+            x = self._wheel[i]
+            if x is None:
+                self._wheel[i] = v
+            elif x.__class__ is _Bucket:
+                x.append(v)
+            else:
+                self._wheel[i] = _Bucket((x, v))
+        else:
+            self._far.setdefault(at, []).append(v)
 
     def sample_visit(self) -> list[str]:
         """A new visit's events (their type-specific parts), planned as the stream plans
         them: for describing the model (rta.generator.model)."""
-        return self._new_session()[4]
+        self._ended += 1  # never in progress
+        return self._new_visit()[_FIRST:]
 
     @property
     def think_ms(self) -> list[int]:
@@ -156,7 +245,7 @@ class EventStream:
     @property
     def in_progress(self) -> int:
         """Visits that have begun and wait for their next event."""
-        return len(self._ready) + sum(len(v) for v in self._slots.values())
+        return self.stats.sessions - self._ended
 
     @property
     def held(self) -> int:
@@ -171,82 +260,97 @@ class EventStream:
         values: list[str] = []
         keys: list[bytes] = []
         add_value, add_key = values.append, keys.append
-        slots, ready = self._slots, self._ready
-        pop_slot, pop_ready = slots.pop, ready.popleft
-        think = self._think
-        n_think = len(think)
-        new_session = self._new_session
-        random = self._rnd.random
+        wheel, far, ready = self._wheel, self._far, self._ready
+        pop_far, pop_ready, ready_one, ready_all = (
+            far.pop,
+            ready.popleft,
+            ready.append,
+            ready.extend,
+        )
+        bucket, ended = _Bucket, self._ended
+        think, think_bits = self._think, self._think_bits
+        new_visit = self._new_visit
+        random, getrandbits = self._rnd.random, self._rnd.getrandbits
         held = self._held
         chaos_p = self.config.chaos.total
-        ids, offset = self._ids, self._id_offset
+        id_mid, millis_z = _ID_MID, MILLIS_Z
         sec, sec_prefix = self._sec, self._sec_prefix
+        sec_ms = sec * 1000
         times = self.clock.batch(count)
         if self._scan is None and times:
             self._scan = times[0]
             self._warm_up(times[0])
         scan = self._scan if self._scan is not None else 0
-        s: list[Any] | None = self._last
+        v: list[Any] | None = self._last
         for t in times:
             if held and held[0][0] <= t:
                 while held and held[0][0] <= t:
                     _, _, value, key = heapq.heappop(held)
                     add_value(value)
                     add_key(key)
-            if t // 1000 != sec:
+            if t - sec_ms >= 1000 or t < sec_ms:
                 sec = t // 1000
+                sec_ms = sec * 1000
                 sec_prefix = second_prefix(sec)
             while scan <= t:
-                due = pop_slot(scan, None)
-                if due is not None:
-                    ready.extend(due)
+                if far:  # scheduled before what the wheel holds for the same ms
+                    due = pop_far(scan, None)
+                    if due is not None:
+                        ready_all(due)
+                x = wheel[scan & _MASK]
+                if x is not None:
+                    wheel[scan & _MASK] = None
+                    if x.__class__ is bucket:
+                        ready_all(x)
+                    else:
+                        ready_one(x)
                 scan += 1
             if chaos_p and random() < chaos_p:
-                self._ids, self._scan, self._last = ids, scan, s
-                self._chaos(t, sec_prefix + MILLIS_Z[t - sec * 1000], values, keys)
-                ids, s = self._ids, self._last
+                self._scan, self._last, self._ended = scan, v, ended
+                self._chaos(t, sec_prefix + millis_z[t - sec_ms], values, keys)
+                v, ended = self._last, self._ended
                 continue
             # The visit due longest, or a new one when none is due yet.
-            s = pop_ready() if ready else new_session()
-            k = s[2]
-            parts = s[4]
-            s[2] = k + 1
-            if k + 1 < len(parts):
-                at = t + think[int(random() * n_think)]
-                slot = slots.get(at)
-                if slot is None:
-                    slots[at] = [s]
+            v = pop_ready() if ready else new_visit()
+            i = v[0]
+            add_value(f"{v[2]}{id_mid[i]}{sec_prefix}{millis_z[t - sec_ms]}{v[3]}{v[i]}")
+            add_key(v[1])
+            i += 1
+            if i < len(v):
+                v[0] = i
+                at = t + think[getrandbits(think_bits)]
+                if at - scan < _WHEEL:  # _schedule() inlined; at >= scan > t
+                    x = wheel[at & _MASK]
+                    if x is None:
+                        wheel[at & _MASK] = v
+                    elif x.__class__ is bucket:
+                        x.append(v)
+                    else:
+                        wheel[at & _MASK] = bucket((x, v))
                 else:
-                    slot.append(s)
-            add_value(
-                s[0]
-                + "%012x" % (((ids + offset) * MULT) & MASK48)
-                + _MID
-                + sec_prefix
-                + MILLIS_Z[t - sec * 1000]
-                + s[3]
-                + parts[k]
-            )
-            add_key(s[1])
-            ids += 1
-        self._ids, self._sec, self._sec_prefix = ids, sec, sec_prefix
-        self._scan, self._last = scan, s
+                    far.setdefault(at, []).append(v)
+            else:
+                ended += 1
+        self._sec, self._sec_prefix = sec, sec_prefix
+        self._scan, self._last, self._ended = scan, v, ended
         self.stats.records += count
         self._prev = (values, keys)
         self._invalid_prev, self._invalid_recent = self._invalid_recent, set()
         return values, keys
 
-    def _step(self, t: int) -> tuple[list[Any], str]:
-        """The next event of the visit due longest (or of a new visit), as the hot loop
-        takes it: for the slow path, after the hot loop has moved due visits to ready."""
-        s = self._ready.popleft() if self._ready else self._new_session()
-        k = s[2]
-        s[2] = k + 1
-        if k + 1 < len(s[4]):
-            at = t + self._think[int(self._rnd.random() * len(self._think))]
-            self._slots.setdefault(at, []).append(s)
-        self._last = s
-        return s, s[4][k]
+    def _step(self, t: int, ts: str) -> tuple[list[Any], str]:
+        """The next event of the visit due longest (or of a new visit), rendered with
+        timestamp `ts`, as the hot loop takes it: for the slow path, after the hot loop
+        has moved due visits to ready."""
+        v = self._ready.popleft() if self._ready else self._new_visit()
+        i = v[_NEXT]
+        v[_NEXT] = i + 1
+        if i + 1 < len(v):
+            self._schedule(v, t + self._think[self._rnd.getrandbits(self._think_bits)])
+        else:
+            self._ended += 1
+        self._last = v
+        return v, f"{v[_HEAD]}{_ID_MID[i]}{ts}{v[_BASE]}{v[i]}"
 
     def drain(self) -> tuple[list[str], list[bytes]]:
         """Release every held late event (at the end of a run), oldest due first."""
@@ -269,34 +373,33 @@ class EventStream:
                     return
             r = chaos.total  # nothing to copy yet: fall through to a normal event
         elif r < chaos.duplicate_fraction + chaos.invalid_fraction and self._last:
-            # A broken copy of a step of the visit served last (any step of it).
-            s = self._last
-            part = s[4][int(rnd.random() * len(s[4]))]
-            line, kind = make_invalid(s[0] + self._next_id() + _MID + ts + s[3] + part, rnd)
+            # A broken copy of a step of the visit served last (any step of it), with an
+            # id of its own: a random one, which no valid event of the run has.
+            v = self._last
+            part = v[_FIRST + int(rnd.random() * (len(v) - _FIRST))]
+            event_id = uuid4_str(rnd)
+            line = f'{{"event_id":"{event_id}","event_timestamp":"{ts}{v[_BASE]}{part}'
+            line, kind = make_invalid(line, rnd)
             values.append(line)
-            keys.append(s[1])
+            keys.append(v[_KEY])
             self._invalid_recent.add(line)
             stats.invalid[kind] = stats.invalid.get(kind, 0) + 1
             return
         elif r < chaos.duplicate_fraction + chaos.invalid_fraction:
             r = chaos.total  # no visit in progress to break yet: a normal event
         # Late, mixed-offset, or a normal event: the next step of a visit.
-        s, part = self._step(t)
         late = chaos.duplicate_fraction + chaos.invalid_fraction + chaos.late_fraction
         if chaos.late_fraction and r < late:
             delay = 1 + int(rnd.random() * chaos.late_max_ms)
-            value = s[0] + self._next_id() + _MID + ts + s[3] + part
-            heapq.heappush(self._held, (t + delay, self._ids, value, s[1]))
+            v, value = self._step(t, ts)
+            self._held_seq += 1
+            heapq.heappush(self._held, (t + delay, self._held_seq, value, v[_KEY]))
             stats.late += 1
             return
         if r < chaos.total and chaos.tz_mix:
             offset = MIXED_OFFSETS[int(rnd.random() * len(MIXED_OFFSETS))]
             ts = render_offset(t, offset, micros=rnd.random() < 0.5)
             stats.tz_mixed += 1
-        values.append(s[0] + self._next_id() + _MID + ts + s[3] + part)
-        keys.append(s[1])
-
-    def _next_id(self) -> str:
-        n = self._ids
-        self._ids = n + 1
-        return event_id_suffix(n, self._id_offset)
+        v, value = self._step(t, ts)
+        values.append(value)
+        keys.append(v[_KEY])

@@ -11,9 +11,11 @@ from __future__ import annotations
 import itertools
 import json
 from bisect import bisect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
+from math import floor
 from random import Random
+from typing import Any
 
 from rta.generator.population import SHOP, Product
 
@@ -65,8 +67,10 @@ class Funnel:
         for name, total in groups.items():
             if total > 1.0 + 1e-9:
                 raise ValueError(f"funnel.{name}: probabilities add up to {total:.3f} > 1")
-        if self.max_events < 1:
-            raise ValueError("funnel.max_events: must be >= 1")
+        # A visit has at most 2 x max_events events (a checkout adds a line per product
+        # in the cart), and event ids have 3 hex digits for the index (rta.generator.ids).
+        if not 1 <= self.max_events <= 2000:
+            raise ValueError("funnel.max_events: must be between 1 and 2000")
         if not self.quantity_weights or min(self.quantity_weights) < 0:
             raise ValueError("funnel.quantity_weights: need at least one weight, none negative")
 
@@ -118,6 +122,7 @@ class SessionPlanner:
             ]
             for pj in self._product_json
         ]
+        self.plan_into = self._make_plan_into()
 
     def plan(
         self, user_json: tuple[str, str], session_id: str, explorer: bool = False
@@ -128,84 +133,105 @@ class SessionPlanner:
         The base starts with the quote that closes the timestamp, so an event is
         '{"event_id":"' + id + '","event_timestamp":"' + timestamp + base + part.
         """
-        f, rnd = self.funnel, self._rnd
-        random = rnd.random
         pre, post = user_json
-        base = pre + session_id + post
+        parts: list[Any] = []
+        self.plan_into(parts, explorer)
+        return pre + session_id + post, parts
+
+    def _make_plan_into(self) -> Callable[[list[Any], bool], None]:
+        """plan_into(out, explorer): append a new visit's parts to `out`.
+
+        A closure over everything it reads: it runs once per visit, and attribute
+        look-ups on self cost as much as a short visit's funnel steps.
+        """
+        f, rnd, catalogue = self.funnel, self._rnd, self._catalogue
+        random, getrandbits = rnd.random, rnd.getrandbits
         view_parts, cart_parts = self._view_parts, self._cart_parts
         pages, product_json, time_spent = self._pages, self._product_json, self._time_spent
-        n_pages, n_spent = len(pages), len(time_spent)
+        product_pages = self._product_pages
+        referrers, referrer_cw = self._referrers, self._referrer_cw
+        referrer_top = referrer_cw[-1]
+        quantity_cw = self._quantity_cw
+        quantity_top = quantity_cw[-1]
+        n_pages = len(pages)
+        spent_bits = len(time_spent).bit_length() - 1
+        assert len(time_spent) == 1 << spent_bits  # drawn with getrandbits
         product_cw, top = self._product_cw, self._product_cw[-1]
-        page_a, page_b, view_a, view_b, view_c, view_d, cart_a, cart_b, bought_a = (
-            self._explorer_thresholds if explorer else self._thresholds
-        )
-        tails: list[str] = []
-        add = tails.append
-        cart: dict[int, int] = {}  # product index -> quantity, in insertion order
+        max_events = f.max_events
+        thresholds, explorer_thresholds = self._thresholds, self._explorer_thresholds
 
-        referrer = self._referrers[bisect(self._referrer_cw, random() * self._referrer_cw[-1])]
-        url = pages[int(random() * n_pages)]
-        add(
-            f',"event_type":"page_view","page_url":{url},"referrer_url":{referrer}'
-            f',"time_spent":{time_spent[int(random() * n_spent)]}}}'
-        )
-        state, product = _PAGE, 0
-        while len(tails) < f.max_events:
-            r = random()
-            if state is _PAGE:
-                if r < page_a:
+        def plan_into(out: list[Any], explorer: bool) -> None:
+            add = out.append
+            page_a, page_b, view_a, view_b, view_c, view_d, cart_a, cart_b, bought_a = (
+                explorer_thresholds if explorer else thresholds
+            )
+            # floor() and getrandbits(): int(random() * n) costs twice as much.
+            referrer = referrers[bisect(referrer_cw, random() * referrer_top)]
+            url = pages[floor(random() * n_pages)]
+            limit = len(out) + max_events
+            add(
+                f',"event_type":"page_view","page_url":{url},"referrer_url":{referrer}'
+                f',"time_spent":{time_spent[getrandbits(spent_bits)]}}}'
+            )
+            state, product = _PAGE, 0
+            cart: dict[int, int] = {}  # product index -> quantity, in insertion order
+            while len(out) < limit:
+                r = random()
+                if state is _PAGE:
+                    if r < page_a:
+                        product = bisect(product_cw, random() * top)
+                        add(view_parts[product])
+                        state = _VIEW
+                        continue
+                    if r >= page_b:
+                        break
+                    referrer, url = url, pages[floor(random() * n_pages)]
+                elif state is _VIEW:
+                    if r < view_a:
+                        qty = 1 + bisect(quantity_cw, random() * quantity_top)
+                        cart[product] = cart.get(product, 0) + qty
+                        add(cart_parts[product][qty - 1])
+                        state = _CART
+                        continue
+                    if r < view_c:
+                        if r >= view_b:  # another product; else the same one again
+                            product = bisect(product_cw, random() * top)
+                        add(view_parts[product])
+                        continue
+                    if r >= view_d:
+                        break
+                    referrer, url = product_pages[product], pages[floor(random() * n_pages)]
+                elif state is _CART:
+                    if r < cart_a:
+                        order_id = f"ORD-{getrandbits(64):016X}"
+                        for p, qty in cart.items():
+                            total = round(catalogue[p].price * qty, 2)
+                            add(
+                                f',"event_type":"purchase"{product_json[p]}'
+                                f',"quantity":{qty},"total_amount":{total!r}'
+                                f',"order_id":"{order_id}"}}'
+                            )
+                        cart.clear()
+                        state = _BOUGHT
+                        continue
+                    if r >= cart_b:
+                        break  # the cart is abandoned
                     product = bisect(product_cw, random() * top)
                     add(view_parts[product])
                     state = _VIEW
                     continue
-                if r >= page_b:
-                    break
-                referrer, url = url, pages[int(random() * n_pages)]
-            elif state is _VIEW:
-                if r < view_a:
-                    qty = 1 + bisect(self._quantity_cw, random() * self._quantity_cw[-1])
-                    cart[product] = cart.get(product, 0) + qty
-                    add(cart_parts[product][qty - 1])
-                    state = _CART
-                    continue
-                if r < view_c:
-                    if r >= view_b:  # another product; else the same one again
-                        product = bisect(product_cw, random() * top)
-                    add(view_parts[product])
-                    continue
-                if r >= view_d:
-                    break
-                referrer, url = self._product_pages[product], pages[int(random() * n_pages)]
-            elif state is _CART:
-                if r < cart_a:
-                    order_id = f"ORD-{rnd.getrandbits(64):016X}"
-                    for p, qty in cart.items():
-                        total = round(self._catalogue[p].price * qty, 2)
-                        add(
-                            f',"event_type":"purchase"{product_json[p]}'
-                            f',"quantity":{qty},"total_amount":{total!r}'
-                            f',"order_id":"{order_id}"}}'
-                        )
-                    cart.clear()
-                    state = _BOUGHT
-                    continue
-                if r >= cart_b:
-                    break  # the cart is abandoned
-                product = bisect(product_cw, random() * top)
-                add(view_parts[product])
-                state = _VIEW
-                continue
-            else:  # _BOUGHT
-                if r >= bought_a:
-                    break
-                referrer, url = url, pages[int(random() * n_pages)]
-            # Every branch that did not `continue` or `break` lands on a page view.
-            add(
-                f',"event_type":"page_view","page_url":{url},"referrer_url":{referrer}'
-                f',"time_spent":{time_spent[int(random() * n_spent)]}}}'
-            )
-            state = _PAGE
-        return base, tails
+                else:  # _BOUGHT
+                    if r >= bought_a:
+                        break
+                    referrer, url = url, pages[floor(random() * n_pages)]
+                # Every branch that did not `continue` or `break` lands on a page view.
+                add(
+                    f',"event_type":"page_view","page_url":{url},"referrer_url":{referrer}'
+                    f',"time_spent":{time_spent[getrandbits(spent_bits)]}}}'
+                )
+                state = _PAGE
+
+        return plan_into
 
 
 # States of the funnel (compared by identity in the planner's loop).

@@ -151,18 +151,26 @@ class Population:
         ('","user_id":"…","session_id":"', '","device_type":…,"location":…')."""
         parts = self._parts.get(index)
         if parts is None:
-            combo, city, user_id = self._draw(index)
+            # _draw() inlined: most visits are by users not seen before (or not kept).
+            salt = self._salt
+            a = hash((salt, index)) & _M64
+            b = hash((index, salt)) & _M64
+            combo_cw = self._combo_cw
+            combo = bisect(combo_cw, (a & 0xFFFFFFFF) / 2**32 * combo_cw[-1])
+            h = "%032x" % ((((a << 64) | b) & _VERSION_CLEAR) | _VERSION_SET)
+            user_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
             parts = (
                 f'","user_id":"{user_id}","session_id":"',
-                self._combo_json[combo] + self._city_json[city],
+                self._combo_json[combo] + self._city_json[(a >> 32) % len(self._cities)],
             )
-            if len(self._parts) >= _PARTS_CACHE:
-                self._parts.clear()  # a population of millions must not all stay
-            self._parts[index] = parts
+            if index < _PARTS_CACHE:
+                self._parts[index] = parts
         return parts
 
 
-# Users whose JSON is kept rendered: the regulars, who come back most.
+# Users whose JSON is kept rendered: the regulars (the lowest indexes, see
+# Traffic.user_index), who come back most; a bound, so a population of millions does
+# not all stay.
 _PARTS_CACHE = 100_000
 
 
