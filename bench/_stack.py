@@ -128,6 +128,38 @@ def bench_stack(
             shutil.rmtree(state_dir, ignore_errors=True)
 
 
+def scratch_topic(settings: Settings, topic: str) -> None:
+    """A fresh `topic` (dropped first if a previous run left it), with raw_events'
+    partitions: so that no run appends to data the pipeline reads."""
+    from confluent_kafka.admin import NewTopic
+
+    from rta.kafka.client import make_admin
+
+    admin = make_admin(settings)
+    try:
+        existing = admin.list_topics(timeout=10).topics
+    except Exception:
+        sys.exit(
+            f"bench: cannot reach Kafka at {settings.kafka.bootstrap}; is the stack up? "
+            "(`rta up --detach --no-generate`)"
+        )
+    if topic in existing:
+        for fut in admin.delete_topics([topic]).values():
+            fut.result()
+        time.sleep(2)  # deletion completes asynchronously on the broker
+    new = NewTopic(topic, num_partitions=settings.kafka.partitions, replication_factor=1)
+    for fut in admin.create_topics([new]).values():
+        fut.result()
+
+
+def drop_topic(settings: Settings, topic: str) -> None:
+    from rta.kafka.client import make_admin
+
+    admin = make_admin(settings)  # keep a reference until the futures resolve
+    for fut in admin.delete_topics([topic], operation_timeout=30).values():
+        fut.result()
+
+
 def write_results(name: str, records: list[dict[str, Any]]) -> Path:
     path = RESULTS / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

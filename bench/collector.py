@@ -45,7 +45,17 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _load import SEED, START
-from _stack import REPO, bench_stack, load_avg, log, machine, today, write_results
+from _stack import (
+    REPO,
+    bench_stack,
+    drop_topic,
+    load_avg,
+    log,
+    machine,
+    scratch_topic,
+    today,
+    write_results,
+)
 from rta.settings import Settings
 from rta.testing import free_ports
 
@@ -70,34 +80,6 @@ class Round:
 
 
 # --- Kafka: scratch topic and its size ---------------------------------------------
-
-
-def scratch_topic(settings: Settings) -> None:
-    """A fresh topic, so no run appends to data the pipeline reads."""
-    from confluent_kafka.admin import NewTopic
-
-    from rta.kafka.client import make_admin
-
-    admin = make_admin(settings)
-    try:
-        existing = admin.list_topics(timeout=10).topics
-    except Exception:
-        sys.exit(f"bench: cannot reach Kafka at {settings.kafka.bootstrap}")
-    if TOPIC in existing:
-        for fut in admin.delete_topics([TOPIC]).values():
-            fut.result()
-        time.sleep(2)  # deletion completes asynchronously on the broker
-    topic = NewTopic(TOPIC, num_partitions=settings.kafka.partitions, replication_factor=1)
-    for fut in admin.create_topics([topic]).values():
-        fut.result()
-
-
-def drop_topic(settings: Settings) -> None:
-    from rta.kafka.client import make_admin
-
-    admin = make_admin(settings)  # keep a reference until the futures resolve
-    for fut in admin.delete_topics([TOPIC], operation_timeout=30).values():
-        fut.result()
 
 
 def topic_end(settings: Settings) -> int:
@@ -338,7 +320,7 @@ def main() -> None:
         submit_pipeline=False,
         keep=args.keep,
     ) as settings:
-        scratch_topic(settings)
+        scratch_topic(settings, TOPIC)
         try:
             with running_collector(settings, args.startup_timeout) as (url, key, proc):
                 for i in range(1, args.rounds + 1):
@@ -351,7 +333,7 @@ def main() -> None:
                     rounds.append(straight_to_kafka(settings, args.events))
                     _report(rounds[-1])
         finally:
-            drop_topic(settings)
+            drop_topic(settings, TOPIC)
     record = result_record(rounds, args, load_before)
     path = write_results("collector", [record])
     ours, base = record["value"], record["baseline"]

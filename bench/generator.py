@@ -27,15 +27,13 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka.admin import NewTopic
-
+from _stack import drop_topic, scratch_topic
 from rta.generator import GenerateOptions, KafkaUnavailableError, generate
-from rta.kafka.client import make_admin, producer_config
+from rta.kafka.client import producer_config
 from rta.settings import Settings, load_settings
 from rta.stack.artifacts import classpath
 from rta.stack.errors import StackError
@@ -48,31 +46,6 @@ SEED = 1
 START = "2026-01-01T00:00:00Z"
 TARGET_RATE = 200_000
 TARGET_RATIO = 0.5
-
-
-def _scratch_topic(settings: Settings) -> None:
-    """A fresh topic, so neither run appends to data the pipeline would read."""
-    admin = make_admin(settings)
-    try:
-        existing = admin.list_topics(timeout=10).topics
-    except Exception:
-        sys.exit(
-            f"bench: cannot reach Kafka at {settings.kafka.bootstrap} — is the stack up? "
-            "`rta up --detach --no-generate`"
-        )
-    if TOPIC in existing:
-        for fut in admin.delete_topics([TOPIC]).values():
-            fut.result()
-        time.sleep(2)  # deletion completes asynchronously on the broker
-    topic = NewTopic(TOPIC, num_partitions=settings.kafka.partitions, replication_factor=1)
-    for fut in admin.create_topics([topic]).values():
-        fut.result()
-
-
-def _drop_topic(settings: Settings) -> None:
-    admin = make_admin(settings)  # keep a reference until the futures resolve
-    for fut in admin.delete_topics([TOPIC], operation_timeout=30).values():
-        fut.result()
 
 
 @dataclass(frozen=True)
@@ -167,7 +140,7 @@ def main() -> None:
     # Before anything of ours runs: a load >= 1 here means the machine was not quiet.
     load_before = [round(x, 2) for x in os.getloadavg()]
     settings = load_settings()
-    _scratch_topic(settings)
+    scratch_topic(settings, TOPIC)
     rates: list[float] = []
     bases: list[float] = []
     try:
@@ -182,7 +155,7 @@ def main() -> None:
     except (KafkaUnavailableError, StackError) as exc:
         sys.exit(f"bench: {exc}")
     finally:
-        _drop_topic(settings)
+        drop_topic(settings, TOPIC)
     rate, base = max(rates), max(bases)
     ratio = rate / base
     today = dt.date.today().isoformat()

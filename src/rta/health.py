@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rta.settings import Settings
@@ -80,9 +80,19 @@ class PinotTableHealth:
 class CollectorHealth:
     url: str
     accepted: int | None = None
-    rejected: int | None = None
-    refused: int | None = None
+    rejected: dict[str, int] = field(default_factory=dict)
+    """'field: kind' -> events rejected."""
+    refused: dict[str, int] = field(default_factory=dict)
+    """HTTP status -> requests refused as a whole."""
     error: str | None = None
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
+    def refused_total(self) -> int:
+        return sum(self.refused.values())
 
 
 @dataclass(frozen=True)
@@ -203,27 +213,40 @@ def pinot_health(
 
 
 def collector_health(settings: Settings, timeout_s: float = 5.0) -> CollectorHealth:
-    """The collector's own counters since it started, from its Prometheus /metrics."""
+    """The collector's counters, scraped from its Prometheus /metrics."""
     import httpx
     from prometheus_client.parser import text_string_to_metric_families
 
     url = settings.collector.endpoint
     try:
-        response = httpx.get(f"{url}/metrics", timeout=timeout_s)
-        response.raise_for_status()
-        totals: dict[str, float] = {}
-        for family in text_string_to_metric_families(response.text):
-            for sample in family.samples:
-                if sample.name.endswith("_total"):
-                    totals[family.name] = totals.get(family.name, 0.0) + sample.value
-    except (httpx.HTTPError, ValueError) as exc:
-        return CollectorHealth(url, error=_short(exc))
-    return CollectorHealth(
-        url,
-        int(totals.get("rta_collector_events_accepted", 0)),
-        int(totals.get("rta_collector_events_rejected", 0)),
-        int(totals.get("rta_collector_requests_refused", 0)),
-    )
+        resp = httpx.get(f"{url}/metrics", timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        return CollectorHealth(
+            url, error=f"collector: not answering at {url} ({_short(exc)}); `rta collector`"
+        )
+    if resp.status_code != 200:
+        return CollectorHealth(url, error=f"collector: {url}/metrics answered {resp.status_code}")
+    accepted: int | None = None
+    rejected: dict[str, int] = {}
+    refused: dict[str, int] = {}
+    try:
+        for family in text_string_to_metric_families(resp.text):
+            for s in family.samples:
+                if s.name == "rta_collector_events_accepted_total":
+                    accepted = int(s.value)
+                elif s.name == "rta_collector_events_rejected_total":
+                    key = f"{s.labels.get('field', '?')}: {s.labels.get('reason', '?')}"
+                    rejected[key] = rejected.get(key, 0) + int(s.value)
+                elif s.name == "rta_collector_requests_refused_total":
+                    status = s.labels.get("status", "?")
+                    refused[status] = refused.get(status, 0) + int(s.value)
+    except ValueError as exc:
+        return CollectorHealth(
+            url, error=f"collector: {url}/metrics is not Prometheus text ({exc})"
+        )
+    if accepted is None:
+        return CollectorHealth(url, error=f"collector: {url}/metrics has no rta collector counters")
+    return CollectorHealth(url, accepted, rejected, refused)
 
 
 def newest_age(rows: int, newest_ms: object, now_s: float) -> float | None:

@@ -1,5 +1,6 @@
 """JSON over HTTP to the engines' REST APIs: one client base for Flink's REST API and
-SQL Gateway and Pinot's controller and broker.
+SQL Gateway and Pinot's controller and broker; and `listen`, the socket of rta's own
+HTTP servers (the collector, the dashboard).
 
 A subclass names its service and its error type; the base turns every failure into
 that error with a message that names the service, the URL and what it answered, so
@@ -10,15 +11,16 @@ could run a statement twice.
 
 from __future__ import annotations
 
+import socket
 from functools import partial
 from typing import Any, ClassVar, Self
 
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from rta.errors import ServiceError
+from rta.errors import RtaError, ServiceError
 
-__all__ = ["JsonClient"]
+__all__ = ["JsonClient", "listen"]
 
 # Methods a server may safely see twice, so a retry after a lost answer is harmless.
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -156,3 +158,16 @@ def _retryable(method: str, exc: BaseException) -> bool:
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
         return True  # the request never left, whatever its method
     return isinstance(exc, httpx.TransportError) and method in _IDEMPOTENT
+
+
+def listen(host: str, port: int, error: type[RtaError], env_var: str) -> socket.socket:
+    """A listening socket on host:port, bound before the server starts, or `error`
+    saying why not: uvicorn's own bind error would only be logged, after the app had
+    started, and requests could be lost to a server that never served."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise error(
+            f"cannot listen on {host}:{port}: {exc.strerror} (another port: --port or {env_var})"
+        ) from None

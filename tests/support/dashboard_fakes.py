@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rta.dashboard.probes import CollectorState, KafkaState, TopicState
+from rta.dashboard.probes import KafkaState, TopicState
 from rta.dashboard.sources import Sources
-from rta.health import FlinkHealth, PinotTableHealth
+from rta.health import CollectorHealth, FlinkHealth, PinotTableHealth
 from rta.pinot.query import PinotQueryError, PinotUnavailableError, QueryResult
 from rta.pipeline.counts import PipelineCounts
 
@@ -130,7 +130,7 @@ TABLES = [
     PinotTableHealth("raw_events", 2970, 1.5),
     PinotTableHealth("active_users_per_minute", 60, 45.0),
 ]
-COLLECTOR = CollectorState(
+COLLECTOR = CollectorHealth(
     "http://127.0.0.1:8000", 1234, {"event_id: missing": 2, "price: float_type": 1}, {"401": 4}
 )
 
@@ -161,7 +161,7 @@ def fake_sources(
         ),
         tables=tables,
         collector=lambda: (
-            CollectorState(
+            CollectorHealth(
                 "http://127.0.0.1:8000", error="collector: not answering at http://127.0.0.1:8000"
             )
             if collector_down

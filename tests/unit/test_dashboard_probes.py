@@ -10,7 +10,8 @@ import pytest
 
 from rta.collector.metrics import Metrics
 from rta.dashboard import probes
-from rta.dashboard.probes import Rates, TopicState, collector_state, kafka_state
+from rta.dashboard.probes import Rates, TopicState, kafka_state
+from rta.health import collector_health
 from rta.settings import Settings
 
 
@@ -31,7 +32,7 @@ def test_collector_counters_are_read_from_its_own_metrics(
     m.rejected.labels("user_id", "missing").inc()
     m.refused.labels("401").inc(3)
     _serve_metrics(monkeypatch, 200, m.render())
-    state = collector_state(Settings(), 1.0)
+    state = collector_health(Settings(), 1.0)
     assert state.error is None
     assert state.accepted == 41
     assert state.rejected == {"price: float_type": 2, "user_id: missing": 1}
@@ -49,7 +50,7 @@ def test_a_collector_that_answers_oddly_says_so(
     monkeypatch: pytest.MonkeyPatch, status: int, body: str, error: str
 ) -> None:
     _serve_metrics(monkeypatch, status, body)
-    state = collector_state(Settings(), 1.0)
+    state = collector_health(Settings(), 1.0)
     assert state.error is not None and error in state.error
     assert state.error.startswith("collector: ")
 
@@ -57,7 +58,7 @@ def test_a_collector_that_answers_oddly_says_so(
 def test_a_collector_that_is_not_running_is_named() -> None:
     # Port 9 (discard) on loopback: nothing listens there.
     settings = Settings(collector={"port": 9})  # type: ignore[arg-type]
-    state = collector_state(settings, 1.0)
+    state = collector_health(settings, 1.0)
     assert state.error is not None
     assert state.error.startswith("collector: not answering at http://127.0.0.1:9")
 

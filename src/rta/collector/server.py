@@ -9,6 +9,7 @@ from typing import Any
 import uvicorn
 from confluent_kafka import Producer
 
+from rta import http
 from rta.collector.app import create_app
 from rta.collector.keys import KeyStore
 from rta.errors import RtaError
@@ -44,16 +45,8 @@ def collector_producer(settings: Settings, timeout_s: float | None = None) -> Pr
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A listening socket on host:port, or CollectorError saying why not (before any
-    request could be lost to a server that never started)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        return socket.create_server((host, port), family=family)
-    except OSError as exc:
-        raise CollectorError(
-            f"cannot listen on {host}:{port}: {exc.strerror} "
-            "(another port: --port or RTA_COLLECTOR__PORT)"
-        ) from None
+    """A listening socket on host:port, or CollectorError saying why not."""
+    return http.listen(host, port, CollectorError, "RTA_COLLECTOR__PORT")
 
 
 def uvicorn_config(app: Any) -> uvicorn.Config:

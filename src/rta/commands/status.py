@@ -139,10 +139,10 @@ def table(report: StatusReport) -> Table:
             "collector",
             _state(col.error is None, "ok" if col.error is None else "error"),
             *[""] * 4,
-            escape(f"{col.url}: {col.error}")
+            escape(col.error)
             if col.error
-            else f"{col.url}: {col.accepted:,} events accepted, {col.rejected:,} rejected, "
-            f"{col.refused:,} requests refused",
+            else f"{col.url}: {col.accepted or 0:,} events accepted, {col.rejected_total:,} "
+            f"rejected, {col.refused_total:,} requests refused",
         )
     t.add_section()
     t.add_row(

@@ -1,6 +1,6 @@
 """What the pipeline panel shows beyond rta.health: Kafka's end offsets per partition
-with the Flink source's committed offsets (its lag), produce rates between two
-readings, and the collector's own counters from its /metrics.
+with the Flink source's committed offsets (its lag), and produce rates between two
+readings. (The collector's counters are rta.health.collector_health.)
 
 Like rta.health's probes, these never raise: a component that does not answer gives
 its state with `error` set, so the page can show the rest.
@@ -13,16 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import httpx
-
 from rta.settings import Settings
 
 __all__ = [
-    "CollectorState",
     "KafkaState",
     "Rates",
     "TopicState",
-    "collector_state",
     "kafka_state",
 ]
 
@@ -106,51 +102,6 @@ def kafka_state(settings: Settings, timeout_s: float) -> KafkaState:
         )
     finally:
         consumer.close()
-
-
-@dataclass(frozen=True)
-class CollectorState:
-    url: str
-    accepted: int | None = None
-    rejected: dict[str, int] = field(default_factory=dict)
-    """'field: kind' -> events rejected."""
-    refused: dict[str, int] = field(default_factory=dict)
-    """HTTP status -> requests refused as a whole."""
-    error: str | None = None
-
-
-def collector_state(settings: Settings, timeout_s: float) -> CollectorState:
-    """The collector's counters, scraped from its Prometheus /metrics."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    url = settings.collector.endpoint
-    try:
-        resp = httpx.get(f"{url}/metrics", timeout=timeout_s)
-    except httpx.HTTPError as exc:
-        return CollectorState(
-            url, error=f"collector: not answering at {url} ({_short(exc)}); `rta collector`"
-        )
-    if resp.status_code != 200:
-        return CollectorState(url, error=f"collector: {url}/metrics answered {resp.status_code}")
-    accepted: int | None = None
-    rejected: dict[str, int] = {}
-    refused: dict[str, int] = {}
-    try:
-        for family in text_string_to_metric_families(resp.text):
-            for s in family.samples:
-                if s.name == "rta_collector_events_accepted_total":
-                    accepted = int(s.value)
-                elif s.name == "rta_collector_events_rejected_total":
-                    key = f"{s.labels.get('field', '?')}: {s.labels.get('reason', '?')}"
-                    rejected[key] = rejected.get(key, 0) + int(s.value)
-                elif s.name == "rta_collector_requests_refused_total":
-                    status = s.labels.get("status", "?")
-                    refused[status] = refused.get(status, 0) + int(s.value)
-    except ValueError as exc:
-        return CollectorState(url, error=f"collector: {url}/metrics is not Prometheus text ({exc})")
-    if accepted is None:
-        return CollectorState(url, error=f"collector: {url}/metrics has no rta collector counters")
-    return CollectorState(url, accepted, rejected, refused)
 
 
 class Rates:

@@ -8,6 +8,7 @@ from typing import Any
 
 import uvicorn
 
+from rta import http
 from rta.dashboard.app import create_app
 from rta.errors import RtaError
 from rta.settings import Settings
@@ -20,16 +21,8 @@ class DashboardError(RtaError):
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A listening socket on host:port, or DashboardError saying why not (uvicorn's own
-    bind error would only be logged, after the app had started)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        return socket.create_server((host, port), family=family)
-    except OSError as exc:
-        raise DashboardError(
-            f"cannot listen on {host}:{port}: {exc.strerror} "
-            "(another port: --port or RTA_DASHBOARD__PORT)"
-        ) from None
+    """A listening socket on host:port, or DashboardError saying why not."""
+    return http.listen(host, port, DashboardError, "RTA_DASHBOARD__PORT")
 
 
 def serve(

@@ -8,8 +8,15 @@ from dataclasses import dataclass
 from functools import partial
 
 from rta.dashboard.panels import Query
-from rta.dashboard.probes import CollectorState, KafkaState, collector_state, kafka_state
-from rta.health import FlinkHealth, PinotTableHealth, flink_health, pinot_health
+from rta.dashboard.probes import KafkaState, kafka_state
+from rta.health import (
+    CollectorHealth,
+    FlinkHealth,
+    PinotTableHealth,
+    collector_health,
+    flink_health,
+    pinot_health,
+)
 from rta.settings import Settings
 
 __all__ = ["Sources", "live_sources"]
@@ -27,7 +34,7 @@ class Sources:
     kafka: Callable[[], KafkaState]
     flink: Callable[[], FlinkHealth]
     tables: Callable[[], list[PinotTableHealth]]
-    collector: Callable[[], CollectorState]
+    collector: Callable[[], CollectorHealth]
     close: Callable[[], None] = _nothing
     """Releases connections when the app stops."""
 
@@ -43,6 +50,6 @@ def live_sources(settings: Settings) -> Sources:
         kafka=partial(kafka_state, settings, d.probe_timeout_s),
         flink=partial(flink_health, settings, d.probe_timeout_s),
         tables=partial(pinot_health, settings, d.query_timeout_s),
-        collector=partial(collector_state, settings, d.probe_timeout_s),
+        collector=partial(collector_health, settings, d.probe_timeout_s),
         close=client.close,
     )
