@@ -320,3 +320,14 @@ def test_status_lists_a_dead_watchdog(tmp_path: Path, monkeypatch: pytest.Monkey
     Layout(tmp_path).watchdog_pid_file.write_text("999999999 1.0\n")
     (row,) = supervisor.status(Settings(state_dir=tmp_path))
     assert (row.component, row.state, row.pid) == ("watchdog", "stopped", None)
+
+
+def test_reset_refuses_while_a_watchdog_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "run").mkdir()
+    monkeypatch.setattr(supervisor, "components", lambda s, names=(): [])
+    monkeypatch.setattr(watchdog, "running", lambda s: psutil.Process())
+    result = runner.invoke(app, ["reset", "--yes"], env={"RTA_STATE_DIR": str(tmp_path)})
+    assert result.exit_code == 1 and "(watchdog)" in result.output
+    assert tmp_path.exists()
