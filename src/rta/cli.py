@@ -25,6 +25,7 @@ from rta.commands import schema as schema_cmd
 from rta.commands import stack as stack_cmd
 from rta.commands import status as status_cmd
 from rta.commands import up as up_cmd
+from rta.commands import watch as watch_cmd
 from rta.errors import RtaError
 from rta.layout import Layout
 from rta.settings import load_settings
@@ -80,6 +81,8 @@ app.command("generate")(generate_cmd.generate)
 app.command("replay")(replay_cmd.replay)
 app.add_typer(collector_cmd.app, name="collector")
 app.command("dashboard")(dashboard_cmd.dashboard)
+# The detached stack's watchdog process (rta.watchdog), started by `rta up --detach`.
+app.command("watch", hidden=True)(watch_cmd.watch)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -65,6 +65,10 @@ class InputError(RtaError):
 class ServiceError(RtaError):
     """An engine (Kafka, Flink, Pinot) refused or failed what rta asked of it."""
 
+    status: int | None = None
+    """The HTTP status the engine answered with (rta.http sets it), for callers that
+    explain a failure in words rather than show its body (`rta status`)."""
+
 
 class ServiceUnavailableError(ServiceError):
     """An engine cannot be reached at all: not started, wrong address, or down."""

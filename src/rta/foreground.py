@@ -3,6 +3,10 @@ it until Ctrl-C, then stop it all in reverse order, Flink with a final savepoint
 
 A pid file lets `rta down` in another terminal find this process and ask it to stop
 (SIGINT): the generator then flushes before the stack goes down.
+
+While the session runs it watches the stack itself (rta.watch); a stack left running
+(`--detach`, `--keep-running`) is watched by the watchdog process (rta.watchdog) until
+`rta down`, which stops that first.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ import psutil
 from rich.console import Console
 from rich.markup import escape
 
-from rta import lifecycle
+from rta import lifecycle, watchdog
 from rta.errors import RtaError
 from rta.layout import Layout
+from rta.restarts import RestartLog
 from rta.settings import Settings
 from rta.signals import StopSignals
 from rta.stack import StackError, supervisor
@@ -103,6 +108,11 @@ def run_up(
     except RtaError as exc:  # e.g. no usable Java
         _fail(exc)
         return 1
+    # One watch at a time, and none while this process starts components: a watchdog
+    # left by an earlier `--detach` stops here, and a new one starts once the stack is up.
+    _stop_watchdog(settings, "this `rta up` starts the stack and watches it")
+    if not was_running:
+        RestartLog(Layout(settings.state_dir).restarts).clear()  # counts are per stack
     t0 = time.monotonic()
     with StopSignals(signal.SIGINT, signal.SIGTERM, while_stopping=_still_stopping) as signals:
         if not detach:
@@ -141,9 +151,16 @@ def run_up(
             gen_rate = (rate if rate is not None else settings.generator.rate) if gen else None
             Console().print(panel(settings, results, gen_rate))
             if detach:
+                _start_watchdog(settings)
                 return 0
             code = 0
-            watch = Watch(settings, say=lambda msg: err.print(escape(msg)))
+            # The watch only flags the stop (on_exit "stop"): the session's own way out
+            # below flushes the generator before the stack goes down.
+            watch = Watch(
+                settings,
+                say=lambda msg: err.print(escape(msg)),
+                on_stop=lambda _: signals.stop.set(),
+            )
             if gen is not None:
                 code = gen.wait(err, tick=watch.poll)
             else:
@@ -151,8 +168,11 @@ def run_up(
                 while not signals.stop.wait(1.0):
                     watch.poll()
             watch.close()
-            if keep:
+            if watch.stopped_because is not None:
+                code = 1
+            elif keep:
                 err.print("the stack keeps running; `rta down` stops it")
+                _start_watchdog(settings)
                 return code
             signals.stopping = True
             try:
@@ -164,6 +184,24 @@ def run_up(
         finally:
             if not detach and _up_pid(settings).pid() == os.getpid():
                 _up_pid(settings).clear()
+
+
+def _start_watchdog(settings: Settings) -> None:
+    try:
+        pid = watchdog.start(settings)
+    except OSError as exc:  # the stack is up all the same; only nobody watches it
+        err.print(f"[yellow]rta up: could not start the watchdog: {escape(str(exc))}[/yellow]")
+        return
+    log = Layout(settings.state_dir).log_file("watchdog")
+    err.print(f"watchdog (pid {pid}) restarts any process that exits, until `rta down`; log: {log}")
+
+
+def _stop_watchdog(settings: Settings, why: str) -> None:
+    """Two watches would restart the same process twice, or race `rta down`."""
+    other = watchdog.running(settings)
+    if other is not None:
+        err.print(f"stopping the watchdog (pid {other.pid}): {why}")
+    watchdog.stop(settings)  # also clears the pid file of one that died
 
 
 def _stop_quietly(settings: Settings) -> None:
@@ -255,6 +293,7 @@ class GeneratorThread:
 
 
 def run_down(settings: Settings, wait_s: float = 600.0) -> int:
+    _stop_watchdog(settings, "first, so that it restarts nothing that is being stopped")
     other = running_up(settings)
     if other is not None:
         # The foreground `rta up` flushes its generator and stops the stack itself.

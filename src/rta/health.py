@@ -16,9 +16,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, TypeVar
 
+from rta.layout import Layout
+from rta.restarts import RestartLog, RestartRecord
 from rta.settings import Settings
 from rta.tables import TABLES
 
@@ -62,10 +64,18 @@ class FlinkHealth:
     error: str | None = None
     uptime_s: float | None = None
     """How long the job has run (Flink's duration of the job)."""
+    recovery: str | None = None
+    """What is under way while the job or Flink comes back, in words: "restoring from
+    checkpoint", "deploying tasks", "restarting", "JobManager starting", "waiting for
+    Kafka", "restarting (restart N)" (the watch restarts Flink). Not an error: wait."""
 
     @property
     def running(self) -> bool:
         return self.state == "RUNNING"
+
+    @property
+    def healthy(self) -> bool:
+        return self.running and self.recovery is None and self.error is None
 
 
 @dataclass(frozen=True)
@@ -101,12 +111,14 @@ class Health:
     flink: FlinkHealth
     pinot: list[PinotTableHealth]
     collector: CollectorHealth | None = None  # None: not part of this stack
+    restarts: dict[str, RestartRecord] = field(default_factory=dict)
+    """What the watch restarted (rta.restarts), by component."""
 
     @property
     def ok(self) -> bool:
         return (
             self.kafka.error is None
-            and self.flink.running
+            and self.flink.healthy
             and all(t.error is None for t in self.pinot)
             and (self.collector is None or self.collector.error is None)
         )
@@ -146,22 +158,66 @@ def kafka_health(settings: Settings, timeout_s: float = 5.0) -> KafkaHealth:
         consumer.close()
 
 
+# What a job state of Flink's means while the job comes back, in words.
+_RECOVERING_JOB = {
+    "CREATED": "restoring from checkpoint",
+    "INITIALIZING": "restoring from checkpoint",
+    "RESTARTING": "restarting",
+    "RECONCILING": "JobManager starting",
+}
+# Task states before RUNNING: INITIALIZING is the task restoring its state.
+_RECOVERING_TASKS = {
+    "INITIALIZING": "restoring from checkpoint",
+    "DEPLOYING": "deploying tasks",
+    "SCHEDULED": "deploying tasks",
+    "CREATED": "deploying tasks",
+}
+
+
 def flink_health(settings: Settings, timeout_s: float = 5.0) -> FlinkHealth:
+    """The pipeline job as Flink's REST API describes it. While the JobManager boots or
+    the job restores, Flink answers some requests with HTTP 500 or 503: that is said in
+    words (`recovery`), never shown as the answer's body."""
     from rta.pipeline.jobs import FlinkRest, FlinkRestError
 
     rest = FlinkRest(settings.flink.url, timeout_s=timeout_s)
     try:
-        jobs = rest.jobs()
+        try:
+            jobs = rest.jobs()
+        except FlinkRestError as exc:
+            if exc.status is not None and exc.status >= 500:
+                # The REST endpoint answers before the dispatcher is ready to.
+                return FlinkHealth(None, None, recovery="JobManager starting")
+            return FlinkHealth(None, None, error=_short(exc))
         if not jobs:
             return FlinkHealth(None, None)
         job = next((j for j in jobs if j.active), jobs[0])
         if not job.active:
             return FlinkHealth(job.job_id, job.state)
-        vertices = rest.vertex_metrics(job.job_id)
+        uptime = job.duration_ms / 1000
+        if job.state in _RECOVERING_JOB:
+            return FlinkHealth(
+                job.job_id, job.state, recovery=_RECOVERING_JOB[job.state], uptime_s=uptime
+            )
+        try:
+            vertices = rest.vertex_metrics(job.job_id)
+        except FlinkRestError as exc:
+            if exc.status is not None and exc.status >= 500:
+                return FlinkHealth(
+                    job.job_id, job.state, recovery="restoring from checkpoint", uptime_s=uptime
+                )
+            raise
+        waiting = [_RECOVERING_TASKS.get(v.get("status", "")) for v in vertices]
+        recovery = next(
+            (w for w in ("restoring from checkpoint", "deploying tasks") if w in waiting), None
+        )
+        # Rate and checkpoint are extras: a job that answers its state but not these
+        # (restoring, between checkpoints) is shown without them.
         rate: float | None = None
-        if vertices:
-            rate = rest.records_out_per_second(job.job_id, vertices[0]["id"])
-        latest = (rest.checkpoints(job.job_id).get("latest") or {}).get("completed") or {}
+        if vertices and recovery is None:
+            rate = _optional(lambda: rest.records_out_per_second(job.job_id, vertices[0]["id"]))
+        checkpoints = _optional(lambda: rest.checkpoints(job.job_id)) or {}
+        latest = (checkpoints.get("latest") or {}).get("completed") or {}
         ts = latest.get("latest_ack_timestamp")
         age = time.time() - ts / 1000 if ts else None
         return FlinkHealth(
@@ -170,12 +226,25 @@ def flink_health(settings: Settings, timeout_s: float = 5.0) -> FlinkHealth:
             rate,
             _counts(settings, timeout_s),
             age,
-            uptime_s=job.duration_ms / 1000,
+            uptime_s=uptime,
+            recovery=recovery,
         )
     except (FlinkRestError, KeyError, ValueError) as exc:
         return FlinkHealth(None, None, error=_short(exc))
     finally:
         rest.close()
+
+
+_T = TypeVar("_T")
+
+
+def _optional(probe: Callable[[], _T]) -> _T | None:
+    from rta.pipeline.jobs import FlinkRestError
+
+    try:
+        return probe()
+    except FlinkRestError:
+        return None
 
 
 def _counts(settings: Settings, timeout_s: float) -> PipelineCounts | None:
@@ -264,40 +333,67 @@ def newest_age(rows: int, newest_ms: object, now_s: float) -> float | None:
 
 
 def gather(
-    settings: Settings, timeout_s: float = 5.0, skip: frozenset[str] = frozenset()
+    settings: Settings,
+    timeout_s: float = 5.0,
+    skip: frozenset[str] = frozenset(),
+    now: Callable[[], float] = time.time,
 ) -> Health:
     """Every probe at once (each waits on the network, so threads keep it quick).
 
     Components named in `skip` ("kafka", "flink", "pinot", "collector") are known to be
     down: they are not probed, which would only wait for timeouts, and are reported as
-    not running. The collector is probed only when `rta up` runs it or `url` names one.
+    not running. Nor are those the watch is restarting (per its restart records): they
+    are reported as "restarting (restart N)". The collector is probed only when `rta
+    up` runs it or `url` names one.
     """
+    restarts = RestartLog(Layout(settings.state_dir).restarts).read()
+    why = {name: _NOT_RUNNING for name in skip} | {
+        name: f"restarting (restart {r.count})"
+        for name, r in restarts.items()
+        if r.restarting(now())
+    }
     c = settings.collector
     with ThreadPoolExecutor(max_workers=4) as pool:
-        k = pool.submit(kafka_health, settings, timeout_s) if "kafka" not in skip else None
-        f = pool.submit(flink_health, settings, timeout_s) if "flink" not in skip else None
-        p = pool.submit(pinot_health, settings, timeout_s) if "pinot" not in skip else None
+        k = pool.submit(kafka_health, settings, timeout_s) if "kafka" not in why else None
+        f = pool.submit(flink_health, settings, timeout_s) if "flink" not in why else None
+        p = pool.submit(pinot_health, settings, timeout_s) if "pinot" not in why else None
         probe_collector = c.with_stack or c.is_remote
         col = (
             pool.submit(collector_health, settings, timeout_s)
-            if probe_collector and "collector" not in skip
+            if probe_collector and "collector" not in why
             else None
         )
         collector = (
             col.result()
             if col
-            else CollectorHealth(c.endpoint, error=_NOT_RUNNING)
+            else CollectorHealth(c.endpoint, error=why["collector"])
             if probe_collector
             else None
         )
+        kafka = k.result() if k else KafkaHealth(settings.kafka.raw_topic, None, error=why["kafka"])
         return Health(
-            k.result() if k else KafkaHealth(settings.kafka.raw_topic, None, error=_NOT_RUNNING),
-            f.result() if f else FlinkHealth(None, None, error=_NOT_RUNNING),
+            kafka,
+            _flink_given_kafka(f.result(), kafka) if f else _flink_not_probed(why["flink"]),
             p.result()
             if p
-            else [PinotTableHealth(t, None, error=_NOT_RUNNING) for t in PINOT_TIME_COLUMNS],
+            else [PinotTableHealth(t, None, error=why["pinot"]) for t in PINOT_TIME_COLUMNS],
             collector,
+            restarts,
         )
+
+
+def _flink_not_probed(why: str) -> FlinkHealth:
+    if why == _NOT_RUNNING:
+        return FlinkHealth(None, None, error=why)
+    return FlinkHealth(None, None, recovery=why)
+
+
+def _flink_given_kafka(flink: FlinkHealth, kafka: KafkaHealth) -> FlinkHealth:
+    """A job that restarts while Kafka does not answer restarts because of Kafka (its
+    source fails to fetch): say what it waits for."""
+    if flink.recovery == "restarting" and kafka.error is not None:
+        return replace(flink, recovery="waiting for Kafka")
+    return flink
 
 
 _NOT_RUNNING = "not running"

@@ -110,7 +110,9 @@ class JsonClient:
         if missing_ok and resp.status_code == 404:
             return None
         if resp.status_code >= 400:
-            raise self.error(self._failure(resp, what))
+            error = self.error(self._failure(resp, what))
+            error.status = resp.status_code
+            raise error
         if not resp.content:
             return {}
         try:

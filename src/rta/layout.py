@@ -37,6 +37,16 @@ class Layout:
         return self.pid_file("rta-up")
 
     @property
+    def watchdog_pid_file(self) -> Path:
+        """The watchdog a `rta up --detach` leaves running; `rta down` stops it first."""
+        return self.pid_file("watchdog")
+
+    @property
+    def restarts(self) -> Path:
+        """What the watch restarted, when and why, for `rta status` in another process."""
+        return self.run / "restarts.json"
+
+    @property
     def kafka(self) -> Path:
         return self.state_dir / "kafka"
 

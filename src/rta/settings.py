@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
@@ -290,6 +291,25 @@ class DashboardSettings(_Section):
         return f"http://{self.host}:{self.port}"
 
 
+class WatchSettings(_Section):
+    """The watch over the local stack's processes: `rta up` in the foreground, or the
+    watchdog process a `rta up --detach` leaves running until `rta down`."""
+
+    on_exit: Literal["restart", "stop"] = Field(
+        "restart",
+        description="What happens when a process of the stack exits: `restart` brings its "
+        "component back, with backoff (as docker's `restart: unless-stopped`); `stop` stops "
+        "the whole stack and says why.",
+    )
+    interval_s: float = Field(5.0, gt=0, description="Seconds between checks of every process.")
+    max_backoff_s: float = Field(
+        60.0,
+        gt=0,
+        description="Longest wait between two tries of a component that keeps failing to "
+        "come back (the wait starts at interval_s and doubles).",
+    )
+
+
 class Settings(BaseSettings):
     """Everything rta needs to know to run the local stack or talk to a remote one."""
 
@@ -317,6 +337,7 @@ class Settings(BaseSettings):
     generator: GeneratorSettings = GeneratorSettings()
     collector: CollectorSettings = CollectorSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    watch: WatchSettings = WatchSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -335,7 +356,7 @@ class Settings(BaseSettings):
 
 
 # The nested sections of Settings, in declaration order.
-SECTIONS = ("kafka", "flink", "pinot", "generator", "collector", "dashboard")
+SECTIONS = ("kafka", "flink", "pinot", "generator", "collector", "dashboard", "watch")
 
 
 def load_settings(**overrides: object) -> Settings:

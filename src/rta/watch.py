@@ -7,6 +7,14 @@ latest checkpoint). Its other processes are stopped first: a Flink JobManager wi
 its TaskManager is not a running Flink. Restarts back off (one check interval, then
 twice that, and so on up to a minute) while a component keeps failing, and run in a
 thread of their own so that the session's progress display and Ctrl-C stay responsive.
+
+With `watch.on_exit = "stop"` the first exit stops the whole stack instead (through
+`on_stop`, by default `rta.lifecycle.down`), and the watch checks nothing more.
+
+Each restart is written to the restart records (rta.restarts) as it begins and ends,
+so that `rta status`, in another process, can say what happened and what is under way.
+The watch runs in the foreground `rta up`, or in the watchdog process (rta.watchdog)
+that a `rta up --detach` leaves behind.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rta import lifecycle
+from rta.layout import Layout
+from rta.restarts import BACK, FAILED, RESTARTING, STOPPED_STACK, RestartLog, RestartRecord
 from rta.settings import Settings
 from rta.stack import supervisor
 from rta.stack.component import Component
@@ -24,7 +34,6 @@ from rta.stack.probes import log_tail
 
 __all__ = ["Restart", "Watch"]
 
-MAX_BACKOFF_S = 60.0
 LOG_LINES = 10
 
 
@@ -37,17 +46,33 @@ class Restart:
     last_reason: str = ""
     failures: int = 0  # restarts in a row that did not bring it back
     next_try: float = 0.0
+    started_at: float = 0.0  # wall-clock time of the last restart's start
 
 
 @dataclass
 class Watch:
     settings: Settings
     say: Callable[[str], None]
-    interval_s: float = 5.0
+    on_stop: Callable[[str], None] | None = None
+    """With on_exit "stop": stops the stack, given the reason (None: lifecycle.down)."""
     clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time
     restarts: dict[str, Restart] = field(default_factory=dict)
+    stopped_because: str | None = None
+    """Set once the watch stopped the stack (on_exit "stop"): why."""
     _last_check: float = float("-inf")
     _busy: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        self.log = RestartLog(Layout(self.settings.state_dir).restarts)
+        # Counts go on across watches of the same stack: a foreground `rta up
+        # --keep-running` hands over to the watchdog, a restarted watchdog to itself.
+        for name, rec in self.log.read().items():
+            self.restarts.setdefault(name, Restart(name, rec.count, rec.last_reason))
+
+    @property
+    def interval_s(self) -> float:
+        return self.settings.watch.interval_s
 
     def poll(self) -> None:
         """Check the processes if `interval_s` has passed; cheap to call every second."""
@@ -74,6 +99,9 @@ class Watch:
                     f"{log_tail(proc.log_file, LOG_LINES)}"
                 )
             state.last_reason = "; ".join(reasons)
+            if self.settings.watch.on_exit == "stop":
+                self._stop_stack(state)
+                return
             self._busy = threading.Thread(
                 target=self._restart, args=(comp, state), name=f"restart-{comp.name}", daemon=True
             )
@@ -86,8 +114,26 @@ class Watch:
         if self._busy is not None:
             self._busy.join(timeout_s)
 
+    def _record(self, state: Restart, what: str) -> None:
+        self.log.write(
+            RestartRecord(state.component, state.count, state.last_reason, state.started_at, what)
+        )
+
+    def _stop_stack(self, state: Restart) -> None:
+        reason = state.last_reason
+        self.stopped_because = reason
+        self._last_check = float("inf")  # the stack goes down: nothing more to watch
+        self.say(f"stopping the stack: {reason} (watch.on_exit is stop)")
+        state.started_at = self.wall()
+        self._record(state, STOPPED_STACK)
+        stop = self.on_stop or (lambda _: lifecycle.down(self.settings))
+        self._busy = threading.Thread(target=stop, args=(reason,), name="stop-stack", daemon=True)
+        self._busy.start()
+
     def _restart(self, comp: Component, state: Restart) -> None:
         state.count += 1
+        state.started_at = self.wall()
+        self._record(state, RESTARTING)
         self.say(f"restarting {comp.name} (restart {state.count})")
         comp.stop()
         started = self.clock()
@@ -95,10 +141,14 @@ class Watch:
             lifecycle.up(self.settings, names=[comp.name])
         except Exception as exc:  # whatever it was, say it and try again later
             state.failures += 1
-            wait = min(MAX_BACKOFF_S, self.interval_s * 2.0 ** (state.failures - 1))
+            cap = self.settings.watch.max_backoff_s
+            wait = min(cap, self.interval_s * 2.0 ** (state.failures - 1))
             state.next_try = self.clock() + wait
             first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            state.last_reason = f"{state.last_reason}; restart failed: {first}"
+            self._record(state, FAILED)
             self.say(f"{comp.name} did not come back: {first}; next try in {wait:.0f} s")
             return
         state.failures = 0
+        self._record(state, BACK)
         self.say(f"{comp.name} is back after {self.clock() - started:.1f} s")

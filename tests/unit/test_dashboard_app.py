@@ -5,6 +5,8 @@ panels."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +26,10 @@ from tests.support.dashboard_fakes import (
 from rta.dashboard import panels
 from rta.dashboard.app import create_app
 from rta.dashboard.sources import Sources
+from rta.health import FlinkHealth
+from rta.layout import Layout
 from rta.pinot.query import QueryResult
+from rta.restarts import RestartLog, RestartRecord
 from rta.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -253,3 +258,22 @@ async def test_a_bug_in_one_panel_is_a_500_for_that_panel_only() -> None:
         body = await _get(api, "/api/funnel", status=500)
         assert body["error"].startswith("dashboard: the funnel panel failed")
         assert "error" not in await _get(api, "/api/kafka")
+
+
+async def test_the_flink_panel_says_recovery_in_words_and_shows_restarts(tmp_path: Path) -> None:
+    RestartLog(Layout(tmp_path).restarts).write(
+        RestartRecord("collector", 2, "collector exited with code 1", 1_700_000_000.0, "back")
+    )
+    restoring = FlinkHealth("j1", "RUNNING", recovery="restoring from checkpoint")
+    booting = FlinkHealth(None, None, recovery="JobManager starting")
+    for flink, status in ((restoring, 200), (booting, 503)):
+        sources = replace(fake_sources(), flink=lambda h=flink: h)
+        app = create_app(Settings(state_dir=tmp_path), sources=sources)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://d") as client:
+            body = await _get(client, "/api/flink", status)
+        if status == 200:
+            assert body["recovery"] == "restoring from checkpoint"
+            assert body["restarts"]["collector"]["count"] == 2
+        else:
+            assert body == {"error": "flink: JobManager starting"}

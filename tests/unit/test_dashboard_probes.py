@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from rta.collector.metrics import Metrics
-from rta.dashboard import probes
 from rta.dashboard.probes import Rates, TopicState, kafka_state
 from rta.health import collector_health
 from rta.settings import Settings
@@ -20,7 +19,8 @@ def _serve_metrics(monkeypatch: pytest.MonkeyPatch, status: int, body: bytes | s
         assert url == "http://127.0.0.1:8000/metrics"
         return httpx.Response(status, content=body)
 
-    monkeypatch.setattr(probes.httpx, "get", get)
+    # rta.health.collector_health imports httpx when called: patch the module itself.
+    monkeypatch.setattr(httpx, "get", get)
 
 
 def test_collector_counters_are_read_from_its_own_metrics(

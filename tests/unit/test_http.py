@@ -77,6 +77,7 @@ def test_an_error_status_names_service_request_and_reason() -> None:
         "creating schema s: the demo service answered POST http://svc:1/api/schemas "
         "with HTTP 400: Invalid schema"
     )
+    assert caught.value.status == 400  # for callers that explain it in words
 
 
 def test_missing_ok_turns_404_into_none_and_bad_json_is_an_error() -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from rta import watchdog
 from rta.settings import Settings
 from rta.stack import StackError, supervisor
 
@@ -42,6 +43,8 @@ def check_resettable(settings: Settings) -> Path:
         running = [c.name for c in supervisor.components(settings) if c.is_running()]
     except StackError:
         running = []  # no usable Java: then nothing of ours can run either
+    if watchdog.running(settings) is not None:
+        running.append("watchdog")  # it would start components again while we delete
     if running:
         raise ResetRefused(
             f"the stack is running ({', '.join(running)}); stop it first with `rta down`"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rta.health import Health, gather
+from rta.restarts import STOPPED_STACK, RestartRecord
 from rta.settings import Settings
 from rta.stack import StackError, supervisor
 from rta.stack.supervisor import ProcessStatus
@@ -75,21 +77,40 @@ def _state(ok: bool, text: str) -> str:
     return f"[green]{escape(text)}[/green]" if ok else f"[red]{escape(text)}[/red]"
 
 
-def table(report: StatusReport) -> Table:
+def _waiting(text: str) -> str:
+    return f"[yellow]{escape(text)}[/yellow]"
+
+
+def restarts_text(rec: RestartRecord) -> str:
+    """'restarts: 2, last: collector exited with code 1 at 14:03:07' (local time)."""
+    at = time.strftime("%H:%M:%S", time.localtime(rec.at))
+    text = f"restarts: {rec.count}, last: {rec.last_reason} at {at}"
+    if rec.state == STOPPED_STACK:
+        text = f"stopped the stack: {rec.last_reason} at {at}"
+    return text
+
+
+def table(report: StatusReport, now: float | None = None) -> Table:
     t = Table("component", "state", "pid", "ports", "uptime", "memory", "detail")
-    shown_ports: set[str] = set()
+    now = time.time() if now is None else now
+    restarts = report.health.restarts
+    shown: set[str] = set()
     for r in report.processes:
-        # The ports belong to the component: show them once, on its first process.
-        ports = "" if r.component in shown_ports else ",".join(map(str, r.ports))
-        shown_ports.add(r.component)
+        # The ports and restarts belong to the component: shown once, on its first process.
+        first = r.component not in shown
+        shown.add(r.component)
+        rec = restarts.get(r.component)
+        state = _state(r.state == "running", r.state)
+        if r.state != "running" and rec is not None and rec.restarting(now):
+            state = _waiting(f"restarting (restart {rec.count})")
         t.add_row(
             r.process,
-            _state(r.state == "running", r.state),
+            state,
             str(r.pid or "-"),
-            ports,
+            ",".join(map(str, r.ports)) if first else "",
             f"{r.uptime_s:.0f} s" if r.uptime_s is not None else "-",
             f"{r.rss_mb:,.0f} MB" if r.rss_mb is not None else "-",
-            "",
+            escape(restarts_text(rec)) if first and rec is not None else "",
         )
     for component, url in report.remote.items():
         t.add_row(component, "[cyan]remote[/cyan]", "", "", "", "", escape(url))
@@ -105,6 +126,8 @@ def table(report: StatusReport) -> Table:
     f = h.flink
     if f.error:
         detail = escape(f.error)
+    elif f.recovery is not None:
+        detail = escape(f.recovery + (f", job {f.job_id}" if f.job_id else ""))
     elif f.state is None:
         detail = "no pipeline job on the cluster (rta pipeline submit)"
     else:
@@ -122,7 +145,9 @@ def table(report: StatusReport) -> Table:
         detail = ", ".join(bits)
     t.add_row(
         "flink pipeline job",
-        _state(f.running, f.state or ("error" if f.error else "none")),
+        _waiting(f.state or "recovering")
+        if f.recovery is not None
+        else _state(f.running, f.state or ("error" if f.error else "none")),
         *[""] * 4,
         detail,
     )
@@ -179,9 +204,12 @@ def status(
 ) -> None:
     """Show every component and the pipeline's health in one table.
 
-    Per process: state, pid, ports, uptime, memory. Pipeline: events in raw_events,
+    Per process: state, pid, ports, uptime, memory, and how often the watch restarted
+    it (count, last reason and time). Pipeline: events in raw_events,
     the Flink job's state and records/s, Pinot row counts and the age of each
-    table's newest row, and the collector's accepted and rejected events.
+    table's newest row, and the collector's accepted and rejected events. While a
+    component restarts or the job restores, says so in words ("restarting (restart
+    2)", "restoring from checkpoint", "JobManager starting", "waiting for Kafka").
 
     Exit code 0 when everything runs and answers, 3 when something is stopped or
     unhealthy, 1 on an error. Reads the stack of RTA_STATE_DIR (and remote services

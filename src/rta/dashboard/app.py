@@ -28,7 +28,9 @@ from fastapi.staticfiles import StaticFiles
 from rta.dashboard import panels
 from rta.dashboard.probes import Rates
 from rta.dashboard.sources import Sources, live_sources
+from rta.layout import Layout
 from rta.pinot.query import PinotQueryError
+from rta.restarts import RestartLog
 from rta.settings import Settings
 
 __all__ = ["STATIC", "create_app"]
@@ -56,6 +58,7 @@ def create_app(
     d = settings.dashboard
     src = sources or live_sources(settings)
     rates = Rates()
+    restarts = RestartLog(Layout(settings.state_dir).restarts)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -166,11 +169,19 @@ def create_app(
         h = src.flink()
         if h.error:
             return _failed(f"flink: {h.error}")
+        if h.recovery is not None and h.job_id is None:
+            return _failed(f"flink: {h.recovery}")  # no job to show yet: only the words
         c = h.counts
         return {
             "url": settings.flink.url,
             "job_id": h.job_id,
             "state": h.state,
+            "recovery": h.recovery,
+            # The watch's restarts of every component (the page has no panel per process).
+            "restarts": {
+                name: {"count": r.count, "last_reason": r.last_reason, "at": r.at, "state": r.state}
+                for name, r in restarts.read().items()
+            },
             "uptime_s": h.uptime_s,
             "last_checkpoint_age_s": h.last_checkpoint_age_s,
             "records_per_s": h.records_per_s,

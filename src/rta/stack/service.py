@@ -19,7 +19,7 @@ from rta.stack.component import Component
 from rta.stack.probes import ensure_ports_free, wait_ready
 from rta.stack.process import ServiceProcess
 
-__all__ = ["RtaService", "collector_service", "dashboard_service"]
+__all__ = ["RtaService", "collector_service", "dashboard_service", "watchdog_process"]
 
 # A Python process with FastAPI and librdkafka imports in about two seconds; the rest
 # of the budget is for a loaded machine.
@@ -79,3 +79,18 @@ def collector_service(settings: Settings) -> RtaService:
 def dashboard_service(settings: Settings) -> RtaService:
     d = settings.dashboard
     return RtaService(settings, "dashboard", ["dashboard"], d.host, d.port)
+
+
+def watchdog_process(settings: Settings) -> ServiceProcess:
+    """`python -m rta watch`: the watchdog a `rta up --detach` leaves running. Not a
+    component: nothing listens, nothing depends on it, and `up` must not start it in
+    parallel with what it watches."""
+    layout = Layout(settings.state_dir)
+    return ServiceProcess(
+        name="watchdog",
+        argv=[sys.executable, "-m", "rta", "watch"],
+        log_file=layout.log_file("watchdog"),
+        pid_file=layout.watchdog_pid_file,
+        cwd=Path.cwd(),
+        env=settings_env(settings),
+    )

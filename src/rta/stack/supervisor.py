@@ -25,7 +25,8 @@ from rta.stack.flink import FlinkComponent
 from rta.stack.java import find_java
 from rta.stack.kafka import KafkaComponent
 from rta.stack.pinot import PinotComponent
-from rta.stack.service import collector_service, dashboard_service
+from rta.stack.process import ServiceProcess
+from rta.stack.service import collector_service, dashboard_service, watchdog_process
 
 ENGINES = ("kafka", "pinot", "flink")
 # rta's own services: they need Kafka's topics, so they start after Kafka is provisioned.
@@ -178,22 +179,26 @@ def down(
 
 
 def status(settings: Settings) -> list[ProcessStatus]:
-    rows: list[ProcessStatus] = []
-    for comp in components(settings):
-        for proc in comp.processes():
-            p = proc.process()
-            if p is None:
-                ports = tuple(comp.ports())
-                rows.append(ProcessStatus(comp.name, proc.name, "stopped", None, ports, None, None))
-                continue
-            try:
-                rss = sum(c.memory_info().rss for c in [p, *p.children(recursive=True)]) / 1e6
-                uptime = time.time() - p.create_time()
-            except psutil.Error:
-                rss, uptime = None, None
-            rows.append(
-                ProcessStatus(
-                    comp.name, proc.name, "running", p.pid, tuple(comp.ports()), uptime, rss
-                )
-            )
+    """One row per process of every local component, then the watchdog's if a `rta up
+    --detach` left one (its pid file stays until `rta down`: a dead one is a row too)."""
+    rows = [
+        _process_status(comp.name, proc, tuple(comp.ports()))
+        for comp in components(settings)
+        for proc in comp.processes()
+    ]
+    watchdog = watchdog_process(settings)
+    if watchdog.pid_file.exists():
+        rows.append(_process_status("watchdog", watchdog, ()))
     return rows
+
+
+def _process_status(component: str, proc: ServiceProcess, ports: tuple[int, ...]) -> ProcessStatus:
+    p = proc.process()
+    if p is None:
+        return ProcessStatus(component, proc.name, "stopped", None, ports, None, None)
+    try:
+        rss = sum(c.memory_info().rss for c in [p, *p.children(recursive=True)]) / 1e6
+        uptime = time.time() - p.create_time()
+    except psutil.Error:
+        rss, uptime = None, None
+    return ProcessStatus(component, proc.name, "running", p.pid, ports, uptime, rss)

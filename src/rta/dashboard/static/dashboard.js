@@ -264,10 +264,14 @@ function renderFlink(d) {
   const c = d.counts;
   const pairs = [
     ["state", d.state || "no pipeline job", { class: `state-${d.state}`, "data-testid": "flink-state" }],
+  ];
+  // Said in words while the job restores or Flink restarts (rta.health).
+  if (d.recovery) pairs.push(["recovering", d.recovery, { "data-testid": "flink-recovery" }]);
+  pairs.push(
     ["uptime", duration(d.uptime_s)],
     ["last checkpoint", age(d.last_checkpoint_age_s)],
     ["records/s", d.records_per_s === null ? "–" : fmt.format(Math.round(d.records_per_s))],
-  ];
+  );
   if (c) {
     pairs.push(["read", fmt.format(c.read)], ["passed on", fmt.format(c.passed_on)],
       ["late", fmt.format(c.late), { "data-testid": "flink-late", "data-value": c.late }],
@@ -276,6 +280,11 @@ function renderFlink(d) {
     for (const [reason, n] of Object.entries(c.rejected).slice(0, 8)) pairs.push(["  " + reason, fmt.format(n)]);
   } else {
     pairs.push(["totals", "not readable yet"]);
+  }
+  // Restarts by the watch of `rta up` or its watchdog, of any component.
+  for (const [name, r] of Object.entries(d.restarts || {})) {
+    const at = new Date(r.at * 1000).toLocaleTimeString();
+    pairs.push([`${name} restarts`, `${r.count}, last: ${r.last_reason} at ${at}`, { "data-testid": `restarts-${name}` }]);
   }
   facts(document.querySelector("#flink dl"), pairs);
 }
