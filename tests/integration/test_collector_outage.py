@@ -20,7 +20,7 @@ import httpx
 import pytest
 from tests.integration.conftest import REPO
 from tests.support.corpus import event
-from tests.support.pipeline_io import records_to_end
+from tests.support.pipeline_io import records_to_end, wait_until
 
 from rta import lifecycle
 from rta.collector.keys import KeyStore
@@ -98,13 +98,6 @@ class Client:
             return self.statuses.count(status)
 
 
-def _wait(what: str, check: object, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out after {timeout_s:.0f} s: {what}"
-        time.sleep(0.2)
-
-
 def test_every_acknowledged_event_survives_a_kafka_outage(
     outage_stack: tuple[Settings, str],
 ) -> None:
@@ -113,16 +106,19 @@ def test_every_acknowledged_event_survives_a_kafka_outage(
     thread = threading.Thread(target=client.run, daemon=True)
     thread.start()
     try:
-        _wait("posts accepted before the outage", lambda: client.count(200) >= 20, 60)
+        wait_until(
+            lambda: client.count(200) >= 20, 60, "posts accepted before the outage", interval_s=0.2
+        )
         (kafka,) = supervisor.components(settings, ["kafka"])
         assert kafka.stop()
         ok_before_return = client.count(200)
-        _wait("503s while Kafka is away", lambda: client.count(503) >= 3, 60)
+        wait_until(lambda: client.count(503) >= 3, 60, "503s while Kafka is away", interval_s=0.2)
         lifecycle.up(settings, names=["kafka"], parts=["topics"])
-        _wait(
-            "posts accepted again after Kafka returned",
+        wait_until(
             lambda: client.count(200) >= ok_before_return + 20,
             90,
+            "posts accepted again after Kafka returned",
+            interval_s=0.2,
         )
     finally:
         client.stop.set()

@@ -59,12 +59,9 @@ def is_remote(settings: Settings, name: str) -> bool:
 
 
 def in_stack(settings: Settings, name: str) -> bool:
-    """Whether `name` is part of this stack at all (rta's services can be left out)."""
-    if name == "collector":
-        return settings.collector.with_stack
-    if name == "dashboard":
-        return settings.dashboard.with_stack
-    return True
+    """Whether `name` is part of this stack at all: the engines always are; each of rta's
+    services says so in its own `with_stack` setting."""
+    return bool(getattr(getattr(settings, name), "with_stack", True))
 
 
 def components(settings: Settings, names: Sequence[str] = COMPONENTS) -> list[Component]:
