@@ -39,7 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import contextlib
 
+import psutil
+
+import _profile
 from _stack import (
+    RESULTS,
     bench_stack,
     cancel_active_jobs,
     load_avg,
@@ -50,10 +54,12 @@ from _stack import (
 )
 from rta.generator import GenerateOptions, generate
 from rta.kafka.client import make_admin
+from rta.layout import Layout
 from rta.pipeline.gateway import SqlGateway
 from rta.pipeline.jobs import FlinkRest
 from rta.pipeline.script import render, split_statements
 from rta.settings import Settings
+from rta.stack.process import PidFile
 
 TARGET = 150_000
 START = "2026-01-01T00:00:00Z"
@@ -72,6 +78,16 @@ class Run:
     vertices: list[dict[str, Any]] = field(default_factory=list)
     load_avg: list[float] = field(default_factory=list)
     timed_out: bool = False
+    # TaskManager process CPU (user + system) over the run, and its heap while busy.
+    tm_cpu_s: float | None = None
+    heap_mb: list[float] = field(default_factory=list)
+    profile: dict[str, Any] | None = None
+
+    @property
+    def cpu_us_per_event(self) -> float | None:
+        if self.tm_cpu_s is None or not self.events:
+            return None
+        return self.tm_cpu_s / self.events * 1e6
 
 
 def _sql(settings: Settings, tuned: bool, group: str) -> list[str]:
@@ -90,9 +106,48 @@ def _vertex_stats(rest: FlinkRest, job_id: str, vid: str) -> dict[str, float]:
     return out
 
 
-def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> Run:
+def _tm_process(settings: Settings) -> psutil.Process | None:
+    """The local TaskManager's JVM (None for a remote cluster)."""
+    if settings.flink.is_remote:
+        return None
+    return PidFile(Layout(settings.state_dir).pid_file("flink-taskmanager")).process()
+
+
+def _cpu_s(proc: psutil.Process | None) -> float | None:
+    """User + system CPU seconds of a process so far."""
+    if proc is None:
+        return None
+    try:
+        times = proc.cpu_times()
+    except psutil.Error:
+        return None
+    return float(times.user + times.system)
+
+
+def _heap_mb(rest: FlinkRest) -> float | None:
+    """Heap in use on the (first) TaskManager, from Flink's REST metrics."""
+    with contextlib.suppress(Exception):
+        tms = rest.request("GET", "/taskmanagers").get("taskmanagers", [])
+        if tms:
+            metrics = rest.request(
+                "GET", f"/taskmanagers/{tms[0]['id']}/metrics?get=Status.JVM.Memory.Heap.Used"
+            )
+            if metrics:
+                return round(float(metrics[0]["value"]) / 2**20, 1)
+    return None
+
+
+def run_once(
+    settings: Settings, events: int, tuned: bool, timeout_s: float, profile: bool = False
+) -> Run:
     config = "tuned" if tuned else "default"
     run = Run(config)
+    tm = _tm_process(settings)
+    recording = RESULTS / f"pipeline-{config}.jfr"
+    profiling = profile and tm is not None and _profile.available()
+    if profiling:
+        _profile.start(tm.pid, recording)  # type: ignore[union-attr]
+    cpu_before = _cpu_s(tm)
     group = f"rta-bench-pipeline-{config}-{uuid.uuid4().hex[:8]}"
     cancel_active_jobs(settings)
     gateway = SqlGateway(settings.flink.gateway)
@@ -144,9 +199,12 @@ def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> 
             run.source_records = src_out
             if src_out >= events:
                 src_done = True
-            # Busy / back-pressure while data flows (once a second).
+            # Busy / back-pressure and heap while data flows (once a second).
             if first_t is not None and not src_done and now >= next_stats:
                 next_stats = now + 1.0
+                heap = _heap_mb(rest)
+                if heap is not None:
+                    run.heap_mb.append(heap)
                 for v in vertices:
                     with contextlib.suppress(Exception):
                         samples.setdefault(v["id"], []).append(_vertex_stats(rest, job_id, v["id"]))
@@ -178,7 +236,15 @@ def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> 
         run.events = min(run.source_records, events)
         run.rate = run.events / run.seconds if run.seconds > 0 else 0.0
         run.load_avg = load_avg()
+        cpu_after = _cpu_s(tm)
+        if cpu_before is not None and cpu_after is not None:
+            run.tm_cpu_s = round(cpu_after - cpu_before, 2)
     finally:
+        if profiling:
+            with contextlib.suppress(Exception):
+                _profile.stop(tm.pid)  # type: ignore[union-attr]
+                run.profile = _profile.summarise(recording)
+            recording.unlink(missing_ok=True)
         with contextlib.suppress(Exception):
             rest.cancel(job_id)
         rest.close()
@@ -189,10 +255,17 @@ def run_once(settings: Settings, events: int, tuned: bool, timeout_s: float) -> 
                 fut.result()
         except Exception as exc:
             log(f"could not delete group {group}: {exc}")
+    cpu = run.cpu_us_per_event
     log(
         f"{config}: {run.events:,.0f} events in {run.seconds:.1f} s = {run.rate:,.0f} events/s "
-        f"(p={run.parallelism}, load {run.load_avg})"
+        f"(p={run.parallelism}, load {run.load_avg}"
+        + (f", TaskManager CPU {cpu:.0f} us/event" if cpu else "")
+        + (f", heap max {max(run.heap_mb):,.0f} MB" if run.heap_mb else "")
+        + ")"
     )
+    if run.profile:
+        for t in run.profile["threads"][:8]:
+            log(f"   {t['share']:6.1%} of samples  {t['thread'][:90]}")
     for v in run.vertices:
         log(
             f"   busy {v['busy_ms_per_s']!s:>5} bp {v['backpressured_ms_per_s']!s:>5} "
@@ -226,6 +299,12 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the private stack's state dir")
     parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="record each run's TaskManager with JFR (jcmd) and keep a per-task summary of "
+        "where its CPU went in the results",
+    )
+    parser.add_argument(
         "--tm-memory",
         default=None,
         help="TaskManager process size of the private stack (default: rta's, 2048m; "
@@ -252,8 +331,16 @@ def main() -> None:
         if args.use_running:
             total = _topic_size(settings)
         for _ in range(args.rounds):
-            runs.append(run_once(settings, int(total), tuned=False, timeout_s=args.timeout))
-            runs.append(run_once(settings, int(total), tuned=True, timeout_s=args.timeout))
+            for tuned_run in (False, True):
+                runs.append(
+                    run_once(
+                        settings,
+                        int(total),
+                        tuned_run,
+                        timeout_s=args.timeout,
+                        profile=args.profile,
+                    )
+                )
     tuned = max((r for r in runs if r.config == "tuned"), key=lambda r: r.rate)
     default = max((r for r in runs if r.config == "default"), key=lambda r: r.rate)
     ratio = tuned.rate / default.rate if default.rate else 0.0
@@ -285,7 +372,14 @@ def main() -> None:
                     "load_avg": r.load_avg,
                     "timed_out": r.timed_out,
                     "source_records": r.source_records,
+                    "taskmanager_cpu_s": r.tm_cpu_s,
+                    "cpu_us_per_event": round(r.cpu_us_per_event, 1)
+                    if r.cpu_us_per_event
+                    else None,
+                    "heap_mb_max": max(r.heap_mb) if r.heap_mb else None,
+                    "heap_mb_last": r.heap_mb[-1] if r.heap_mb else None,
                     "vertices": r.vertices,
+                    "profile": r.profile,
                 }
                 for r in runs
             ],
