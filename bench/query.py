@@ -148,11 +148,18 @@ def main() -> None:
         action="store_true",
         help="fill raw_events only, without the job (the result tables stay empty)",
     )
+    parser.add_argument(
+        "--tm-memory",
+        default=None,
+        help="TaskManager process size of the private stack (default: rta's); the job's "
+        "de-duplication state of 5M events needs more than the default heap",
+    )
     args = parser.parse_args()
     # Before the private stack starts: a load >= 1 here means the machine was not quiet.
     load_before = load_avg()
+    overrides = {"taskmanager_memory": args.tm_memory} if args.tm_memory else {}
     with bench_stack(
-        use_running=args.use_running, flink=not args.no_flink, keep=args.keep
+        use_running=args.use_running, flink=not args.no_flink, keep=args.keep, **overrides
     ) as settings:
         pinot = PinotClient(settings.pinot.broker, timeout_s=30)
         ingest = fill(settings, pinot, args.rows, args.ingest_timeout, not args.no_flink)
@@ -187,6 +194,8 @@ def main() -> None:
         "rows": ingest["rows"],
         "repeat": args.repeat,
         "baseline_name": "SELECT COUNT(*) FROM raw_events (p99)",
+        "through_flink": not args.no_flink,
+        "taskmanager_memory": settings.flink.taskmanager_memory,
     }
     results = [
         {"name": "pinot_ingest_rate", "value": round(ingest["ingest_rate"]), "unit": "rows/s",

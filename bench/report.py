@@ -347,11 +347,22 @@ def _details_pipeline(records: Sequence[Record]) -> list[str]:
                 fmt(run.get("seconds"), 1),
                 fmt(run.get("events")),
                 "yes" if run.get("timed_out") else "no",
+                fmt(run.get("cpu_us_per_event"), 1),
+                fmt(run.get("heap_mb_max")),
                 fmt(_first(run.get("load_avg")), 2),
             ]
             for run in runs
         ]
-        header = ["run", "events/s", "s", "events", "timed out", "load after"]
+        header = [
+            "run",
+            "events/s",
+            "s",
+            "events",
+            "timed out",
+            "TaskManager CPU µs/event",
+            "heap max MB",
+            "load after",
+        ]
         out += ["Runs:", "", *_table(header, rows), ""]
         tuned = [run for run in runs if run.get("config") == "tuned" and run.get("vertices")]
         if tuned:
@@ -376,6 +387,22 @@ def _details_pipeline(records: Sequence[Record]) -> list[str]:
                 ),
                 "",
             ]
+            profile = best.get("profile")
+            if isinstance(profile, dict) and profile.get("threads"):
+                out += [
+                    f"Where the TaskManager's CPU went in that run (JFR, "
+                    f"{fmt(profile.get('samples'))} samples; share of samples per thread):",
+                    "",
+                    *_table(
+                        ["thread", "share"],
+                        [
+                            [f"`{_short_vertex(str(t.get('thread', '?')))}`",
+                             f"{100 * (_number(t.get('share')) or 0):.1f} %"]
+                            for t in profile["threads"][:8]
+                        ],
+                    ),
+                    "",
+                ]  # fmt: skip
         if r.get("tuning"):
             lines = " ".join(f"`{line}`" for line in r["tuning"])
             out.append(f"Tuning submitted (10-tuning.sql): {lines}")
