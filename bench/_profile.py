@@ -11,7 +11,6 @@ mislead and sample shares do not.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -40,39 +39,48 @@ def stop(pid: int) -> None:
     )
 
 
-def _frame(f: dict[str, Any]) -> str:
-    m = f["method"]
-    return f"{m['type']['name'].rsplit('/', 1)[-1]}.{m['name']}"
+_THREAD = re.compile(r'^\s*sampledThread = "(.*)" \(javaThreadId')
+_FRAME = re.compile(r"^\s+([\w$.<>/]+)\(")
+
+
+def _short(method: str) -> str:
+    """pkg.Class.method -> Class.method."""
+    parts = method.rsplit(".", 2)
+    return ".".join(parts[-2:])
 
 
 def summarise(recording: Path, threads: int = 4, methods: int = 12) -> dict[str, Any]:
-    """Sample shares per task thread, and the top inclusive methods of the busiest."""
-    printed = subprocess.run(
-        [
-            "jfr",
-            "print",
-            "--json",
-            "--stack-depth",
-            "64",
-            "--events",
-            "jdk.ExecutionSample",
-            str(recording),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    events = json.loads(printed)["recording"]["events"]
+    """Sample shares per task thread, and the top inclusive methods of the busiest.
+
+    Reads `jfr print` line by line: a recording of a few minutes prints gigabytes,
+    which must not be held in memory at once."""
     per_thread: Counter[str] = Counter()
     inclusive: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    for event in events:
-        values = event["values"]
-        name = (values.get("sampledThread") or {}).get("javaName") or "?"
-        name = _TASK_SUFFIX.sub("", name)[:100]
-        per_thread[name] += 1
-        frames = (values.get("stackTrace") or {}).get("frames") or []
-        for method in {_frame(f) for f in frames}:
-            inclusive[name][method] += 1
+    thread = "?"
+    frames: set[str] = set()
+    in_stack = False
+    with subprocess.Popen(
+        ["jfr", "print", "--stack-depth", "64", "--events", "jdk.ExecutionSample",
+         str(recording)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as proc:  # fmt: skip
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("jdk.ExecutionSample"):
+                thread, frames, in_stack = "?", set(), False
+            elif (m := _THREAD.match(line)) is not None:
+                thread = _TASK_SUFFIX.sub("", m.group(1))[:100]
+            elif line.strip().startswith("stackTrace = ["):
+                in_stack = True
+            elif in_stack and line.strip() == "]":
+                in_stack = False
+            elif in_stack and (m := _FRAME.match(line)) is not None:
+                frames.add(_short(m.group(1)))
+            elif line.startswith("}"):
+                per_thread[thread] += 1
+                for method in frames:
+                    inclusive[thread][method] += 1
     total = sum(per_thread.values()) or 1
     return {
         "samples": total,

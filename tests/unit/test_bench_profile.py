@@ -1,0 +1,70 @@
+"""bench/_profile.py folds `jfr print` output per task thread (the recording itself
+needs a running TaskManager and is made by bench/pipeline.py --profile)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench import _profile
+
+SAMPLE = """\
+jdk.ExecutionSample {{
+  startTime = 12:01:02.003 (2026-12-03)
+  sampledThread = "{thread}" (javaThreadId = 91)
+  state = "STATE_RUNNABLE"
+  stackTrace = [
+{frames}
+  ]
+}}
+"""
+
+
+def _sample(thread: str, *frames: str) -> str:
+    lines = "\n".join(f"    {f}(org.apache.flink.table.data.RowData) line: 7" for f in frames)
+    return SAMPLE.format(thread=thread, frames=lines)
+
+
+class _FakePopen:
+    def __init__(self, text: str) -> None:
+        self.stdout = io.StringIO(text)
+
+    def __enter__(self) -> _FakePopen:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def test_samples_are_shared_out_per_task_and_methods_counted_once_per_sample(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = "Source: raw_events[1] -> Calc[2]"
+    agg = "GroupAggregate[25] -> Sink: Writer"
+    text = (
+        _sample(f"{source} (1/2)#0", "a.b.Regex.match", "a.b.Calc$571.processElement",
+                "a.b.Task.run")
+        + _sample(f"{source} (2/2)#0", "a.b.Json.parse", "a.b.Task.run")
+        + _sample(f"{source} (1/2)#0", "a.b.Regex.match", "a.b.Regex.match", "a.b.Task.run")
+        + _sample(f"{agg} (1/2)#0", "a.b.Ttl.cleanup", "a.b.Task.run")
+    )  # fmt: skip
+    monkeypatch.setattr(_profile.subprocess, "Popen", lambda *a, **k: _FakePopen(text))
+
+    summary = _profile.summarise(Path("run.jfr"))
+
+    assert summary["samples"] == 4
+    # Subtask suffixes are folded: both source subtasks are one task.
+    assert summary["threads"] == [
+        {"thread": source, "share": 0.75},
+        {"thread": agg, "share": 0.25},
+    ]
+    hottest = {h["thread"]: h["methods"] for h in summary["hottest"]}
+    # Regex.match twice in one stack counts once; Task.run (in every sample) is left out.
+    assert hottest[source] == [
+        {"method": "Regex.match", "share": 0.667},
+        {"method": "Calc$571.processElement", "share": 0.333},
+        {"method": "Json.parse", "share": 0.333},
+    ]
+    assert hottest[agg] == []
