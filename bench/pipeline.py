@@ -107,10 +107,16 @@ def _vertex_stats(rest: FlinkRest, job_id: str, vid: str) -> dict[str, float]:
 
 
 def _tm_process(settings: Settings) -> psutil.Process | None:
-    """The local TaskManager's JVM (None for a remote cluster)."""
+    """The local TaskManager's JVM (None for a remote cluster). By pid alone, not
+    PidFile.process(): its start-time check is derived from the boot time, which moved
+    when this VM was snapshotted mid-run, and the bench then lost the process."""
     if settings.flink.is_remote:
         return None
-    return PidFile(Layout(settings.state_dir).pid_file("flink-taskmanager")).process()
+    pid = PidFile(Layout(settings.state_dir).pid_file("flink-taskmanager")).pid()
+    try:
+        return psutil.Process(pid) if pid is not None else None
+    except psutil.Error:
+        return None
 
 
 def _cpu_s(proc: psutil.Process | None) -> float | None:
