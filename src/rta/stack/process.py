@@ -22,16 +22,30 @@ import psutil
 _detached: list[subprocess.Popen[bytes]] = []
 
 
+_EPOCH_2001 = 1e9  # no machine has been up this long; any pid file value above is absolute
+
+
+def _since_boot(proc: psutil.Process) -> float:
+    """When the process started, in seconds after boot: unaffected by clock steps."""
+    return round(proc.create_time() - psutil.boot_time(), 2)
+
+
 @dataclass(frozen=True)
 class PidFile:
     """A pid and its process's start time: a later reader finds the same process, not
-    whatever reused the pid."""
+    whatever reused the pid.
+
+    The start time is kept as seconds after boot. psutil's create_time() is boot time
+    plus that, and the boot time it reads moves whenever the wall clock is stepped (an
+    NTP correction, a VM snapshot restored): an absolute start time recorded before
+    such a step no longer matched the live process after it, and `rta down` and the
+    watch took a running JVM for gone (seen in a benchmark across a VM snapshot)."""
 
     path: Path
 
     def record(self, proc: psutil.Process) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(f"{proc.pid} {proc.create_time()}\n")
+        self.path.write_text(f"{proc.pid} {_since_boot(proc)}\n")
 
     def pid(self) -> int | None:
         try:
@@ -44,7 +58,11 @@ class PidFile:
         try:
             pid_s, created_s = self.path.read_text().split()
             proc = psutil.Process(int(pid_s))
-            if abs(proc.create_time() - float(created_s)) > 1.0:
+            created = float(created_s)
+            # Files written before the start time was kept relative to boot hold an
+            # absolute one (seconds since the epoch).
+            now = proc.create_time() if created > _EPOCH_2001 else _since_boot(proc)
+            if abs(now - created) > 1.0:
                 return None
             if proc.status() == psutil.STATUS_ZOMBIE:
                 return None
