@@ -107,9 +107,8 @@ def _vertex_stats(rest: FlinkRest, job_id: str, vid: str) -> dict[str, float]:
 
 
 def _tm_process(settings: Settings) -> psutil.Process | None:
-    """The local TaskManager's JVM (None for a remote cluster). By pid alone, not
-    PidFile.process(): its start-time check is derived from the boot time, which moved
-    when this VM was snapshotted mid-run, and the bench then lost the process."""
+    """The local TaskManager's JVM (None for a remote cluster). By pid alone: the
+    bench started that TaskManager itself, so the pid cannot have been reused."""
     if settings.flink.is_remote:
         return None
     pid = PidFile(Layout(settings.state_dir).pid_file("flink-taskmanager")).pid()

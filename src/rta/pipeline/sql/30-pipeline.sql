@@ -77,7 +77,7 @@ GROUP BY TUMBLE(event_ts, INTERVAL '1' MINUTE), product_id, product_name, produc
 -- Sessions have no window: late events count in them too. The distinct counts are
 -- not COUNT(DISTINCT): that keeps a map of items per session, and on the heap
 -- backend every state access also sweeps a few entries for expiry, copying their
--- maps (over half of this operator's time, bench/README.md). Instead each event
+-- maps (over half of this operator's time; docs/pipeline.md, "Tuning"). Instead each event
 -- learns whether it is the first of its kind in its session (the OVER count, one
 -- small value per session, type and item), and the session sums the firsts: only
 -- value state, and the same numbers. The OVER state lives as long as the
