@@ -107,38 +107,38 @@ def _vertex_stats(rest: FlinkRest, job_id: str, vid: str) -> dict[str, float]:
 
 
 def _tm_process(settings: Settings) -> psutil.Process | None:
-    """The local TaskManager's JVM (None for a remote cluster). By pid alone: the
-    bench started that TaskManager itself, so the pid cannot have been reused."""
+    """The local TaskManager's JVM (None for a remote cluster)."""
     if settings.flink.is_remote:
         return None
-    pid = PidFile(Layout(settings.state_dir).pid_file("flink-taskmanager")).pid()
-    try:
-        return psutil.Process(pid) if pid is not None else None
-    except psutil.Error:
-        return None
+    return PidFile(Layout(settings.state_dir).pid_file("flink-taskmanager")).process()
 
 
 def _cpu_s(proc: psutil.Process | None) -> float | None:
-    """User + system CPU seconds of a process so far."""
+    """User + system CPU seconds of a process so far (as bench/collector.py counts)."""
     if proc is None:
         return None
     try:
-        times = proc.cpu_times()
+        return float(sum(proc.cpu_times()[:2]))
     except psutil.Error:
         return None
-    return float(times.user + times.system)
 
 
-def _heap_mb(rest: FlinkRest) -> float | None:
-    """Heap in use on the (first) TaskManager, from Flink's REST metrics."""
+def _taskmanager_id(rest: FlinkRest) -> str | None:
+    """The (first) TaskManager's id, for its metrics."""
     with contextlib.suppress(Exception):
         tms = rest.request("GET", "/taskmanagers").get("taskmanagers", [])
         if tms:
-            metrics = rest.request(
-                "GET", f"/taskmanagers/{tms[0]['id']}/metrics?get=Status.JVM.Memory.Heap.Used"
-            )
-            if metrics:
-                return round(float(metrics[0]["value"]) / 2**20, 1)
+            return str(tms[0]["id"])
+    return None
+
+
+def _heap_mb(rest: FlinkRest, tm_id: str) -> float | None:
+    """Heap in use on that TaskManager, from Flink's REST metrics."""
+    with contextlib.suppress(Exception):
+        path = f"/taskmanagers/{tm_id}/metrics?get=Status.JVM.Memory.Heap.Used"
+        metrics = rest.request("GET", path)
+        if metrics:
+            return round(float(metrics[0]["value"]) / 2**20, 1)
     return None
 
 
@@ -165,6 +165,7 @@ def run_once(
         sys.exit("bench: the pipeline script started no job")
     log(f"{config}: job {job_id} submitted (group {group})")
     rest = FlinkRest(settings.flink.url)
+    tm_id = _taskmanager_id(rest)
     samples: dict[str, list[dict[str, float]]] = {}
     try:
         deadline = time.monotonic() + timeout_s
@@ -207,7 +208,7 @@ def run_once(
             # Busy / back-pressure and heap while data flows (once a second).
             if first_t is not None and not src_done and now >= next_stats:
                 next_stats = now + 1.0
-                heap = _heap_mb(rest)
+                heap = _heap_mb(rest, tm_id) if tm_id else None
                 if heap is not None:
                     run.heap_mb.append(heap)
                 for v in vertices:
