@@ -27,6 +27,18 @@ By default it starts a private stack on free ports; --use-running uses the stack
 RTA_* / defaults (its raw_events must not hold much else, or the wait for the row count
 finishes early).
 
+The queries ask about the hour the events fill (until = the newest event time in
+raw_events), not the moment they run, so the open minute is the data's last minute and
+the 15-minute panels its last quarter hour. Before timing, the bench waits for the
+result tables to settle (row counts unchanged for 15 s) and then for the stack to go
+quiet (CPU under --quiet-cpu percent over 5 s: segment builds and commits done), so
+the latencies are the queries' and not the ingestion's; a query that scans no
+documents or returns no rows is a failure (exit 1): its latency would measure nothing.
+
+--no-fill (with --use-running) measures a stack filled before, e.g. by an earlier run
+on a stack of your own: `rta up --detach --no-generate`, then this bench with
+--use-running, then again with --use-running --no-fill to time the queries again.
+
     .venv/bin/python bench/query.py
     .venv/bin/python bench/query.py --rows 20000000 --repeat 500
 
@@ -40,6 +52,8 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stack import bench_stack, load_avg, log, machine, percentile, today, write_results
@@ -47,23 +61,61 @@ from rta.generator import GenerateOptions, generate
 from rta.pinot.analytics import dashboard_queries
 from rta.pinot.query import PinotClient, PinotQueryError
 from rta.settings import Settings
+from rta.tables import RESULTS
 
 TARGET_MS = 100.0
 
 
 BASELINE_SQL = "SELECT COUNT(*) FROM raw_events"
+SETTLE_S = 15.0
 
 
-def count(pinot: PinotClient) -> int:
+def count(pinot: PinotClient, table: str = "raw_events") -> int:
     try:
-        return int(pinot.query(BASELINE_SQL).rows[0][0])
+        return int(pinot.query(f"SELECT COUNT(*) FROM {table}").rows[0][0])
     except (PinotQueryError, IndexError):
         return 0
+
+
+def newest_event_ms(pinot: PinotClient) -> int:
+    rows = pinot.query("SELECT MAX(event_time_ms) FROM raw_events").rows
+    return int(rows[0][0])
+
+
+def wait_quiet(max_busy_pct: float, timeout_s: float) -> float:
+    """Waits until the machine's CPU use over 5 s falls under max_busy_pct; returns the
+    last figure (the measurement goes ahead after timeout_s, with that figure recorded)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        busy = psutil.cpu_percent(interval=5)
+        if busy < max_busy_pct or time.monotonic() > deadline:
+            log(f"CPU {busy:.0f} % busy over 5 s before timing (load {load_avg()})")
+            return busy
+        log(f"CPU {busy:.0f} % busy: waiting for the stack to go quiet")
+
+
+def settle_results(pinot: PinotClient, timeout_s: float) -> dict[str, int]:
+    """Waits until every result table holds rows and none changed for SETTLE_S: the
+    job writes them after raw_events (windows close on the watermark)."""
+    deadline = time.monotonic() + timeout_s
+    counts = {t.name: count(pinot, t.name) for t in RESULTS}
+    stable_since = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(5)
+        now = {t.name: count(pinot, t.name) for t in RESULTS}
+        if now != counts or not all(now.values()):
+            counts, stable_since = now, time.monotonic()
+        elif time.monotonic() - stable_since >= SETTLE_S:
+            log(f"result tables settled: {counts}")
+            return counts
+    log(f"deadline: result tables still changing or empty: {counts}")
+    return counts
 
 
 def fill(
     settings: Settings, pinot: PinotClient, rows: int, timeout_s: float, through_flink: bool
 ) -> dict[str, float]:
+    """Produces the events and waits for Pinot to hold them all."""
     before = count(pinot)
     now = time.time()
     start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 3600))
@@ -106,7 +158,7 @@ def fill(
     if n < target:
         log(f"deadline: only {n:,} of {target:,} rows ingested; measuring anyway")
     log(f"pinot has {n:,} rows, {ingest_s:.0f} s after the first produce")
-    return {
+    figures = {
         "rows": n,
         "produced": summary.sent,
         "produce_rate": summary.rate,
@@ -114,6 +166,7 @@ def fill(
         "ingest_s": ingest_s,
         "ingest_rate": (n - before) / ingest_s,
     }
+    return figures
 
 
 def measure(pinot: PinotClient, sql: str, repeat: int, budget_s: float) -> tuple[list[float], int]:
@@ -154,7 +207,23 @@ def main() -> None:
         help="TaskManager process size of the private stack (default: rta's); the job's "
         "de-duplication state of 5M events needs more than the default heap",
     )
+    parser.add_argument(
+        "--no-fill",
+        action="store_true",
+        help="produce nothing: time the queries over what raw_events holds (needs --use-running)",
+    )
+    parser.add_argument(
+        "--quiet-cpu",
+        type=float,
+        default=25.0,
+        help="wait until the machine's CPU use is under this percent before timing",
+    )
+    parser.add_argument(
+        "--quiet-timeout", type=float, default=600, help="max seconds to wait for quiet"
+    )
     args = parser.parse_args()
+    if args.no_fill and not args.use_running:
+        parser.error("--no-fill needs --use-running (a private stack starts empty)")
     # Before the private stack starts: a load >= 1 here means the machine was not quiet.
     load_before = load_avg()
     overrides = {"taskmanager_memory": args.tm_memory} if args.tm_memory else {}
@@ -162,8 +231,19 @@ def main() -> None:
         use_running=args.use_running, flink=not args.no_flink, keep=args.keep, **overrides
     ) as settings:
         pinot = PinotClient(settings.pinot.broker, timeout_s=30)
-        ingest = fill(settings, pinot, args.rows, args.ingest_timeout, not args.no_flink)
-        now_ms = int(time.time() * 1000)
+        if args.no_fill:
+            n = count(pinot)
+            ingest = {"rows": n, "produced": 0, "produce_rate": 0.0, "produce_s": 0.0,
+                      "ingest_s": 0.0, "ingest_rate": 0.0}  # fmt: skip
+            log(f"measuring the {n:,} rows already in raw_events")
+        else:
+            ingest = fill(settings, pinot, args.rows, args.ingest_timeout, not args.no_flink)
+        if not args.no_flink:
+            settle_results(pinot, args.ingest_timeout)
+        cpu_busy = wait_quiet(args.quiet_cpu, args.quiet_timeout)
+        load_at_start = load_avg()
+        # One past the newest event, so the open minute holds it.
+        now_ms = newest_event_ms(pinot) + 1
         stats: dict[str, dict[str, float]] = {}
         base, _ = measure(pinot, BASELINE_SQL, args.repeat, args.budget)
         b50, b99 = percentile(base, 50), percentile(base, 99)
@@ -195,14 +275,28 @@ def main() -> None:
         "repeat": args.repeat,
         "baseline_name": "SELECT COUNT(*) FROM raw_events (p99)",
         "through_flink": not args.no_flink,
+        "cpu_busy_pct_at_start": round(cpu_busy, 1),
+        "load_avg_at_start": load_at_start,
         "taskmanager_memory": settings.flink.taskmanager_memory,
     }
+    ingest_records = (
+        []
+        if args.no_fill
+        else [
+            {
+                "name": "pinot_ingest_rate",
+                "value": round(ingest["ingest_rate"]),
+                "unit": "rows/s",
+                "baseline": round(ingest["produce_rate"]),
+                "ratio": round(ingest["ingest_rate"] / ingest["produce_rate"], 3),
+                "notes": "rows visible in Pinot / s from first produce; baseline = produce rate",
+                **{k: round(v, 1) for k, v in ingest.items()},
+                **common,
+            },
+        ]
+    )
     results = [
-        {"name": "pinot_ingest_rate", "value": round(ingest["ingest_rate"]), "unit": "rows/s",
-         "baseline": round(ingest["produce_rate"]),
-         "ratio": round(ingest["ingest_rate"] / ingest["produce_rate"], 3),
-         "notes": "rows visible in Pinot / s from first produce; baseline = produce rate",
-         **{k: round(v, 1) for k, v in ingest.items()}, **common},
+        *ingest_records,
         {"name": "baseline_count_star_p50", "value": round(b50, 1), "unit": "ms",
          "baseline": round(b50, 1), "ratio": 1.0, **common},
     ]  # fmt: skip
@@ -219,16 +313,19 @@ def main() -> None:
                     "server_avg_ms": round(s["server_avg_ms"], 1),
                     "runs": s["runs"],
                     "docs_scanned": s["docs_scanned"],
+                    "rows_out": s["rows_out"],
                     "target_ms": TARGET_MS,
                     "sql": dashboard_queries(now_ms)[name],
                     **common,
                 }
             )
     path = write_results("query", results)
-    print(
-        f"rows in raw_events : {ingest['rows']:,} (ingest {ingest['ingest_rate']:,.0f} rows/s; "
-        f"produce {ingest['produce_rate']:,.0f}/s)"
-    )
+    print(f"rows in raw_events : {ingest['rows']:,}")
+    if not args.no_fill:
+        print(
+            f"ingest             : {ingest['ingest_rate']:,.0f} rows/s "
+            f"(produce {ingest['produce_rate']:,.0f}/s)"
+        )
     print(f"baseline COUNT(*)  : p50 {b50:6.1f} ms  p99 {b99:6.1f} ms")
     for name, s in stats.items():
         verdict = "met" if s["p99"] < TARGET_MS else "NOT met"
@@ -238,6 +335,9 @@ def main() -> None:
         )
     print(f"load average       : {la}")
     print(f"wrote {path}")
+    empty = [n for n, s in stats.items() if not s["rows_out"] or s["docs_scanned"] == 0]
+    if empty and not args.no_flink:
+        sys.exit(f"bench: these queries found no data, so their latency measures nothing: {empty}")
 
 
 if __name__ == "__main__":

@@ -224,3 +224,17 @@ def test_check_mode_reports_a_stale_page(
     assert report.main(args) == 0
     assert "stale" not in doc.read_text()
     assert report.main([*args, "--check"]) == 0
+
+
+def test_a_query_that_found_no_data_is_not_met_however_fast(tmp_path: Path) -> None:
+    records = [
+        {"name": "sessions_p99", "value": 9.0, "unit": "ms", "baseline": 10.0,
+         "target_ms": 100.0, "rows": 5000000, "docs_scanned": 0, "rows_out": 0},
+        {"name": "funnel_p99", "value": 30.0, "unit": "ms", "baseline": 10.0,
+         "target_ms": 100.0, "rows": 5000000, "docs_scanned": 1012638, "rows_out": 4},
+    ]  # fmt: skip
+    text = report.render(_write(tmp_path, "query", records))
+    assert _cells(text, "sessions_p99")["met"] == (
+        "**not met** (the query found no data, so its latency measures nothing)"
+    )
+    assert _cells(text, "funnel_p99")["met"] == "met"
