@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from rta.errors import RtaError
 from rta.events import EventError, parse_event_json
 from rta.generator.progress import ProgressDisplay
-from rta.kafka.client import POLL_EVERY, produce_waiting
+from rta.kafka.client import POLL_EVERY, produce_waiting, timed_flush
 from rta.kafka.delivery import DeliveryTracker, KafkaUnavailableError, connect_producer
 from rta.kafka.dlq import send_to_dlq
 from rta.pacing import Pacer
@@ -52,6 +52,8 @@ class ReplaySummary:
     """The first few rejections as 'LINE: field: why'."""
     elapsed_s: float = 0.0
     interrupted: bool = False
+    waited_s: float = 0.0
+    """Seconds spent waiting for Kafka: room in the full local queue, the final flush."""
 
 
 def _key_of(raw: bytes) -> bytes | None:
@@ -122,7 +124,9 @@ def replay_file(
                     if len(summary.reasons) < _KEEP_REASONS:
                         summary.reasons.append(f"line {lineno}: {exc.reason}")
                 else:
-                    produce_waiting(producer, topic, raw, event.session_id.encode())
+                    summary.waited_s += produce_waiting(
+                        producer, topic, raw, event.session_id.encode()
+                    )
                     summary.sent += 1
                 done += 1
                 if not done % POLL_EVERY:
@@ -133,7 +137,8 @@ def replay_file(
     except OSError as exc:
         raise ReplayError(f"cannot read {path}: {exc.strerror}") from None
     finally:
-        left = producer.flush(60.0)
+        left, took = timed_flush(producer, 60.0)
+        summary.waited_s += took
         summary.undelivered = left + tracker.failed
         summary.elapsed_s = pacer.elapsed_s
     if summary.undelivered:

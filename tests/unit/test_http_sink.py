@@ -167,6 +167,7 @@ def test_503_is_retried_after_retry_after_then_succeeds() -> None:
     )
     sink.write(["{}"], [b"k"])
     assert waits == [5.0]
+    assert sink.waited_s == 5.0  # the run's summary says how long the outage held it up
     assert (sink.accepted, sink.rejected) == (0, 1)  # 400: taken, and kept in the DLQ
 
 

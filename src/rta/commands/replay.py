@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from rta.generator.progress import ProgressDisplay
+from rta.kafka.client import WAIT_WORTH_SAYING_S
 from rta.replay import ReplayError, replay_file
 from rta.settings import Settings
 from rta.signals import StopSignals
@@ -55,10 +56,12 @@ def replay(
         raise typer.Exit(1) from None
     target = topic or settings.kafka.raw_topic
     head = "interrupted: " if summary.interrupted else ""
+    waited = summary.waited_s >= WAIT_WORTH_SAYING_S
     err.print(
         f"{head}sent {summary.sent:,} to {target}, rejected {summary.rejected:,} "
         f"to {settings.kafka.dlq_topic} in {summary.elapsed_s:.2f} s"
         + (f" ({summary.blank:,} blank lines skipped)" if summary.blank else "")
+        + (f"; waited {summary.waited_s:.1f} s for Kafka" if waited else "")
     )
     for reason in summary.reasons:
         err.print(f"  {escape(reason)}")

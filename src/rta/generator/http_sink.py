@@ -10,6 +10,7 @@ pipeline drops those duplicates by event_id.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -82,16 +83,23 @@ class HttpSink:
         self.url = url.rstrip("/")
         self.accepted = 0
         self.rejected = 0
+        self.waited_s = 0.0
+        """Seconds spent waiting to retry (the collector answered 503 or not at all)."""
         self._batch = max(1, batch)
         self._http = httpx.Client(base_url=self.url, timeout=timeout_s, transport=transport)
         self._headers = {"Authorization": f"Bearer {key}", "Content-Type": NDJSON}
-        retrying_kw: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
+        pause = sleep or time.sleep
+
+        def sleep_counted(seconds: float) -> None:
+            self.waited_s += seconds
+            pause(seconds)
+
         self._retrying = Retrying(
             stop=stop_after_attempt(attempts),
             wait=_wait,
             retry=retry_if_exception_type(_TryAgain),
             reraise=True,
-            **retrying_kw,
+            sleep=sleep_counted,
         )
         try:
             self._http.get("/healthz").raise_for_status()

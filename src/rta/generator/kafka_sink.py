@@ -6,7 +6,7 @@ from __future__ import annotations
 from confluent_kafka import Producer
 
 from rta.generator.sinks import SinkError
-from rta.kafka.client import POLL_EVERY, produce_waiting
+from rta.kafka.client import POLL_EVERY, produce_waiting, timed_flush
 from rta.kafka.delivery import DeliveryTracker
 
 __all__ = ["KafkaSink"]
@@ -26,6 +26,9 @@ class KafkaSink:
         self._tracker = tracker
         self.topic = topic
         self._flush_timeout_s = flush_timeout_s
+        self.waited_s = 0.0
+        """Seconds spent waiting for Kafka: for room in the full local queue, and in the
+        final flush (a broker outage shows here, not as lost records)."""
 
     def write(self, values: list[str], keys: list[bytes]) -> None:
         producer, topic = self._producer, self.topic
@@ -35,12 +38,13 @@ class KafkaSink:
                 send(topic, value, keys[i])
             except BufferError:
                 # The local queue is full: serve delivery reports until there is room.
-                produce_waiting(producer, topic, value, keys[i])
+                self.waited_s += produce_waiting(producer, topic, value, keys[i])
             if not i % POLL_EVERY:
                 producer.poll(0)
 
     def close(self) -> None:
-        left = self._producer.flush(self._flush_timeout_s)
+        left, took = timed_flush(self._producer, self._flush_timeout_s)
+        self.waited_s += took
         lost = self._tracker.failed + left
         if lost:
             why = "; ".join(self._tracker.reasons) or "not delivered before the flush timeout"

@@ -16,6 +16,7 @@ from rta.generator.clock import SimulatedClock
 from rta.generator.engine import EventStream, Stats
 from rta.generator.progress import ProgressDisplay
 from rta.generator.sinks import Sink, SinkError
+from rta.kafka.client import WAIT_WORTH_SAYING_S
 from rta.pacing import Pacer
 
 __all__ = ["RunSummary", "run"]
@@ -32,6 +33,9 @@ class RunSummary:
     seed: int
     error: str | None = None
     """Why records were lost on close (e.g. Kafka delivery failures); None if none were."""
+    waited_s: float = 0.0
+    """Seconds the sink waited for its broker or collector (back-pressure, retries, the
+    final flush): how long an outage held the run up."""
 
     @property
     def rate(self) -> float:
@@ -50,6 +54,8 @@ class RunSummary:
             parts.append(f"{s.late:,} late")
         if s.tz_mixed:
             parts.append(f"{s.tz_mixed:,} with other offsets")
+        if self.waited_s >= WAIT_WORTH_SAYING_S:
+            parts.append(f"waited {self.waited_s:.1f} s for {where}")
         head = "interrupted: " if self.interrupted else ""
         return (
             f"{head}sent {self.sent:,} records to {where} in {self.elapsed_s:.2f} s "
@@ -133,4 +139,6 @@ def run(
         interrupted=interrupted,
         seed=stream.config.seed,
         error=error,
+        # Sinks that wait on a broker or a collector (Kafka, HTTP) count it; others never wait.
+        waited_s=float(getattr(sink, "waited_s", 0.0)),
     )

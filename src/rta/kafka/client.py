@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
@@ -47,18 +48,36 @@ def make_producer(settings: Settings, **overrides: Any) -> Producer:
 
 def produce_waiting(
     producer: Any, topic: str, value: str | bytes, key: bytes | None, **kw: Any
-) -> None:
-    """produce(), serving delivery reports while librdkafka's local queue is full.
+) -> float:
+    """produce(), serving delivery reports while librdkafka's local queue is full;
+    returns the seconds it waited for room (0.0 when there was room at once).
 
     Every rta producer (the generator's Kafka sink, replay, the dead-letter topic)
-    waits here on backpressure (BufferError) rather than dropping or raising.
+    waits here on backpressure (BufferError) rather than dropping or raising: the queue
+    is bounded (queue.buffering.max.*), so a broker outage longer than the queue holds
+    slows the producer down instead of losing records.
     """
+    started: float | None = None
     while True:
         try:
             producer.produce(topic, value, key, **kw)
-            return
+            return 0.0 if started is None else time.monotonic() - started
         except BufferError:
+            if started is None:
+                started = time.monotonic()
             producer.poll(0.05)
+
+
+# A normal final flush takes milliseconds; a second or more of waiting is an outage or
+# back-pressure, which the producers' summaries then name.
+WAIT_WORTH_SAYING_S = 1.0
+
+
+def timed_flush(producer: Any, timeout_s: float) -> tuple[int, float]:
+    """flush(): (records still undelivered, seconds it took)."""
+    started = time.monotonic()
+    left = int(producer.flush(timeout_s))
+    return left, time.monotonic() - started
 
 
 def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consumer:
