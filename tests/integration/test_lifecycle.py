@@ -7,6 +7,7 @@ temporary state directory, driving the real CLI as subprocesses.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,6 +22,15 @@ import psutil
 import pytest
 from tests.integration.conftest import REPO
 from tests.support.cli import run_rta
+from tests.support.drills import (
+    RANGE_MINUTES,
+    drill_lines,
+    job_running,
+    wait_for_checkpoint_after,
+)
+from tests.support.pipeline_io import flush_watermark, later, millis, produce_lines, wait_until
+from tests.support.results import assert_eventually_equal, assert_results_equal, expect, raw_count
+from tests.support.timeline import next_range_start
 
 from rta.settings import Settings, settings_env
 from rta.testing import settings_on_free_ports
@@ -172,10 +182,52 @@ def test_up_status_down_then_up_resumes(tmp_path: Path) -> None:
         )
         # Every record the generator sent before Ctrl-C was delivered (it flushed).
         assert report["health"]["kafka"]["events"] == sent
+        _down_up_and_crash_mid_stream(settings, env, state)
     finally:
         down = run_rta(env, "down", timeout=400)
     assert down.returncode == 0, down.stderr
     assert _ours(state) == []
+
+
+def _down_up_and_crash_mid_stream(settings: Settings, env: dict[str, str], state: Path) -> None:
+    """Fault drill 5: `rta down` while the job has a backlog, `rta up`; then every process
+    SIGKILLed at once (a machine crash, the watchdog included) with records in flight,
+    and `rta up` again. Every result row and the raw count equal the oracle's."""
+    start = next_range_start()
+    lines = drill_lines(start)
+    third = len(lines) // 3
+    records = produce_lines(settings, lines[:third])
+    wait_for_checkpoint_after(settings, int(time.time() * 1000))
+    records += produce_lines(settings, lines[third : 2 * third])  # a backlog for the stop
+
+    down = run_rta(env, "down", timeout=400)
+    assert down.returncode == 0, down.stderr[-3000:]
+    up = run_rta(env, "up", "--detach", timeout=400)
+    assert up.returncode == 0, up.stderr[-3000:]
+    assert "pipeline resumed from" in up.stderr
+
+    records += produce_lines(settings, lines[2 * third :])
+    running = {p["pid"] for p in _status(env)["processes"]}
+    crashed = set()
+    for line in _ours(state):
+        pid = int(line.split()[0])
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            crashed.add(pid)
+    assert None not in running and running <= crashed, (running, crashed)
+    _wait_for("every process gone", lambda: _ours(state) == [], timeout_s=60, interval_s=0.5)
+
+    again = run_rta(env, "up", "--detach", timeout=400)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "pipeline resumed from" in again.stderr
+    wait_until(lambda: job_running(settings), 240, "the job to run after the crash")
+    flush_watermark(settings, later(start, minutes=RANGE_MINUTES + 2))
+    expected = expect(settings, records)
+    lo, hi = millis(start), millis(later(start, minutes=RANGE_MINUTES))
+    assert_results_equal(settings, expected, lo, hi)
+    assert_eventually_equal(
+        lambda: raw_count(settings, lo, hi), expected.distinct_events, "raw_events count"
+    )
 
 
 def test_up_port_in_use_exits_1_naming_the_holder(tmp_path: Path) -> None:
