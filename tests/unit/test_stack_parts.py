@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from pathlib import Path
@@ -37,6 +38,19 @@ def test_too_old_java_is_refused(tmp_path: Path) -> None:
     fake.chmod(0o755)
     with pytest.raises(JavaError, match=r"Java 11 .* not supported"):
         find_java(tmp_path)
+
+
+def test_java_is_asked_its_version_once_until_it_changes(tmp_path: Path) -> None:
+    fake = tmp_path / "bin" / "java"
+    fake.parent.mkdir()
+    runs = tmp_path / "runs"
+    fake.write_text(f"#!/bin/sh\necho run >> {runs}\necho 'openjdk version \"17.0.9\"' >&2\n")
+    fake.chmod(0o755)
+    assert find_java(tmp_path).version == find_java(tmp_path).version == 17
+    assert runs.read_text().count("run") == 1  # the watch resolves Java every few seconds
+    fake.write_text(f"#!/bin/sh\necho run >> {runs}\necho 'openjdk version \"21.0.1\"' >&2\n")
+    os.utime(fake, ns=(fake.stat().st_atime_ns, fake.stat().st_mtime_ns + 1_000_000_000))
+    assert find_java(tmp_path).version == 21  # a replaced JDK is asked again
 
 
 def test_port_in_use_names_the_holder() -> None:

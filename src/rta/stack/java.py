@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -42,7 +43,7 @@ def find_java(java_home: Path | None) -> Java:
                 "Install a JDK 17 (e.g. `apt-get install openjdk-17-jdk-headless`)."
             )
         exe = Path(found).resolve()
-    version = _version_of(exe)
+    version = _version_of(exe, exe.stat().st_mtime_ns)
     if not MIN_VERSION <= version <= MAX_VERSION:
         raise JavaError(
             f"Java {version} at {exe} is not supported: the stack needs Java "
@@ -51,7 +52,11 @@ def find_java(java_home: Path | None) -> Java:
     return Java(exe, version)
 
 
-def _version_of(exe: Path) -> int:
+@functools.lru_cache(maxsize=8)
+def _version_of(exe: Path, mtime_ns: int) -> int:
+    """`java -version`, once per executable and modification time: the watch resolves
+    Java on every check (every few seconds), and starting a JVM for it each time costs
+    CPU that the stack needs."""
     try:
         out = subprocess.run(
             [str(exe), "-version"], capture_output=True, text=True, timeout=30, check=False
