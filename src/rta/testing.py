@@ -5,16 +5,20 @@ RecordingProducer   a stand-in for confluent_kafka.Producer that records produce
 FixedClock          every event at one instant
 SimulatedClock      deterministic event time: start + i * step
 generate_lines()    n seeded records as bytes lines, without Kafka
+flush_events()      one valid event per partition at an instant, to move every watermark
 free_ports()        n free TCP ports on 127.0.0.1
 settings_on_free_ports()  settings of a local stack on free ports, for a private stack
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +181,31 @@ def generate_lines(
         config, SimulatedClock(parse_start(start), step_ms), rate=None if warm else 0.0
     )
     return sink, run(stream, sink, count=count)
+
+
+def flush_events(at: datetime, partitions: int) -> list[tuple[int, bytes, bytes]]:
+    """(partition, key, record): one valid page view at `at` for every partition, each in
+    a session of its own. Produced to those partitions, they move every partition's
+    watermark past `at`, so that the windows before it close (tests and benches)."""
+    out = []
+    for partition in range(partitions):
+        session = str(uuid.uuid4())
+        event = {
+            "event_id": str(uuid.uuid4()),
+            "event_timestamp": at.isoformat().replace("+00:00", "Z"),
+            "user_id": str(uuid.uuid4()),
+            "session_id": session,
+            "device_type": "desktop",
+            "os": "Linux",
+            "browser": "Firefox",
+            "location": "Flushville",
+            "event_type": "page_view",
+            "page_url": "/flush",
+            "referrer_url": "",
+            "time_spent": 0.0,
+        }
+        out.append((partition, session.encode(), json.dumps(event).encode()))
+    return out
 
 
 def free_ports(n: int) -> list[int]:

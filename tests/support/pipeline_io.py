@@ -16,6 +16,7 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from rta.kafka.client import make_consumer, make_producer, produce_waiting
 from rta.pinot.query import PinotClient, PinotQueryError
 from rta.settings import Settings
+from rta.testing import flush_events
 
 
 def session_key(line: bytes) -> bytes | None:
@@ -159,29 +160,8 @@ def records_to_end(
 def flush_watermark(settings: Settings, at: datetime) -> None:
     """One valid event at `at` in every partition, so every partition's watermark passes it."""
     producer = make_producer(settings)
-    for partition in range(settings.kafka.partitions):
-        session = str(uuid.uuid4())
-        event = {
-            "event_id": str(uuid.uuid4()),
-            "event_timestamp": at.isoformat().replace("+00:00", "Z"),
-            "user_id": str(uuid.uuid4()),
-            "session_id": session,
-            "device_type": "desktop",
-            "os": "Linux",
-            "browser": "Firefox",
-            "location": "Flushville",
-            "event_type": "page_view",
-            "page_url": "/flush",
-            "referrer_url": "",
-            "time_spent": 0.0,
-        }
-        produce_waiting(
-            producer,
-            settings.kafka.raw_topic,
-            json.dumps(event).encode(),
-            session.encode(),
-            partition=partition,
-        )
+    for partition, key, record in flush_events(at, settings.kafka.partitions):
+        produce_waiting(producer, settings.kafka.raw_topic, record, key, partition=partition)
     assert producer.flush(30) == 0
 
 
