@@ -31,8 +31,8 @@ The queries ask about the hour the events fill (until = the newest event time in
 raw_events), not the moment they run, so the open minute is the data's last minute and
 the 15-minute panels its last quarter hour. Before timing, the bench waits for the
 result tables to settle (row counts unchanged for 15 s) and then for the stack to go
-quiet (CPU under --quiet-cpu percent over 5 s: segment builds and commits done), so
-the latencies are the queries' and not the ingestion's; a query that scans no
+quiet (CPU under --quiet-cpu percent over 5 s: segment builds and commits done; after
+--quiet-timeout it times anyway and records the CPU figure); a query that scans no
 documents or returns no rows is a failure (exit 1): its latency would measure nothing.
 
 --no-fill (with --use-running) measures a stack filled before, e.g. by an earlier run
@@ -158,7 +158,7 @@ def fill(
     if n < target:
         log(f"deadline: only {n:,} of {target:,} rows ingested; measuring anyway")
     log(f"pinot has {n:,} rows, {ingest_s:.0f} s after the first produce")
-    figures = {
+    return {
         "rows": n,
         "produced": summary.sent,
         "produce_rate": summary.rate,
@@ -166,7 +166,6 @@ def fill(
         "ingest_s": ingest_s,
         "ingest_rate": (n - before) / ingest_s,
     }
-    return figures
 
 
 def measure(pinot: PinotClient, sql: str, repeat: int, budget_s: float) -> tuple[list[float], int]:

@@ -43,7 +43,7 @@ QUIET_LOAD = 1.0
 
 # The data path's order; a results file of a bench not listed here comes after these,
 # so a new bench shows up in the docs even before it gets its targets.
-BENCHES = ("generator", "collector", "pipeline", "freshness", "query", "startup")
+BENCHES = ("generator", "collector", "pipeline", "freshness", "query", "startup", "recovery")
 
 SCRIPTS = {name: f"bench/{name}.py" for name in BENCHES}
 
@@ -282,6 +282,12 @@ def notes(bench: str, r: Record) -> str:
         parts.append(f"{fmt(r['windows'])} windows seen")
         if "windows_missing" not in r:
             parts.append("windows never seen: not recorded")
+    if "overshoot_rows" in r:
+        parts.append(
+            f"component back after {fmt(r.get('recovery_s'))} s; "
+            f"{fmt(r['overshoot_rows'])} of {fmt(r.get('rows'))} result rows seen above "
+            "their final value"
+        )
     if "background_rate_achieved" in r and str(r.get("name", "")).endswith("_p99"):
         parts.append(f"load {fmt(r['background_rate_achieved'])} events/s")
     runs = r.get("runs")

@@ -13,7 +13,14 @@ from rta.pipeline.jobs import FlinkRest
 from rta.settings import Settings
 from rta.testing import generate_lines
 from rta.watch import Watch
-from tests.support.pipeline_io import flush_watermark, later, millis, produce_lines, wait_until
+from tests.support.pipeline_io import (
+    end_offsets,
+    flush_watermark,
+    later,
+    millis,
+    produce_lines,
+    wait_until,
+)
 from tests.support.results import assert_eventually_equal, assert_results_equal, expect, raw_count
 
 # 16,000 events over 10.7 minutes of event time, with late events, duplicates and mixed
@@ -71,7 +78,6 @@ class Feeder(threading.Thread):
         self.settings, self.lines, self.rate = settings, lines, rate
         self.records: list[tuple[int, bytes]] = []
         self.error: BaseException | None = None
-        self.started_at = time.monotonic()
 
     def run(self) -> None:
         try:
@@ -118,10 +124,18 @@ def run_drill(
     third = len(lines) // 3
     records = produce_lines(settings, lines[:third])
     wait_for_checkpoint_after(settings, int(time.time() * 1000))
+    topic = settings.kafka.raw_topic
+    before = sum(end_offsets(settings, topic).values())
     feeder = Feeder(settings, lines[third : 2 * third], rate=1500.0)
     feeder.start()
-    # Strike while the feeder is mid-way: the job has part of this third in flight.
-    wait_until(lambda: time.monotonic() - feeder.started_at > 1.5, 10, "the live third to start")
+    # Strike once a fifth of the live third is in Kafka and the rest still to come: the
+    # job holds records read since its last checkpoint.
+    wait_until(
+        lambda: sum(end_offsets(settings, topic).values()) - before >= third // 5,
+        30,
+        "the live third to reach Kafka",
+        interval_s=0.2,
+    )
     fault()
     said = recover(settings, component)
     records += feeder.finish(180)
