@@ -238,3 +238,11 @@ def test_a_query_that_found_no_data_is_not_met_however_fast(tmp_path: Path) -> N
         "**not met** (the query found no data, so its latency measures nothing)"
     )
     assert _cells(text, "funnel_p99")["met"] == "met"
+
+
+def test_a_recovery_record_notes_the_comeback_and_overshooting_rows(tmp_path: Path) -> None:
+    rec = {"name": "recovery_kafka", "value": 31.5, "unit": "s", "baseline": 21.0,
+           "ratio": 1.5, "recovery_s": 15.4, "overshoot_rows": 0, "rows": 612}  # fmt: skip
+    cells = _cells(report.render(_write(tmp_path, "recovery", [rec])), "recovery_kafka")
+    assert (cells["value"], cells["baseline"], cells["met"]) == ("31.5 s", "21 s", "—")
+    assert "component back after 15.4 s; 0 of 612 result rows seen above" in cells["notes"]
