@@ -184,7 +184,7 @@ def test_up_status_down_then_up_resumes(tmp_path: Path) -> None:
 
 
 def _down_up_and_crash_mid_stream(settings: Settings, env: dict[str, str], state: Path) -> None:
-    """Fault drill 5: `rta down` while the job has a backlog, `rta up`; then every process
+    """Fault drill 5: `rta down` right after a third was produced, `rta up`; then every process
     SIGKILLed at once (a machine crash, the watchdog included) with records in flight,
     and `rta up` again. Every result row and the raw count equal the oracle's."""
     start = next_range_start()
@@ -192,7 +192,7 @@ def _down_up_and_crash_mid_stream(settings: Settings, env: dict[str, str], state
     third = len(lines) // 3
     records = produce_lines(settings, lines[:third])
     wait_for_checkpoint_after(settings, int(time.time() * 1000))
-    records += produce_lines(settings, lines[third : 2 * third])  # a backlog for the stop
+    records += produce_lines(settings, lines[third : 2 * third])  # just before the stop
 
     down = run_rta(env, "down", timeout=400)
     assert down.returncode == 0, down.stderr[-3000:]
