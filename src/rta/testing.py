@@ -57,6 +57,8 @@ AnyEvent = PageView | ProductView | AddToCart | Purchase
 class MemorySink:
     """Keeps records as the bytes a file or Kafka sink would carry."""
 
+    waited_s = 0.0
+
     def __init__(self) -> None:
         self.lines: list[bytes] = []
         self.keys: list[bytes] = []

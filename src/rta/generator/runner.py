@@ -139,6 +139,5 @@ def run(
         interrupted=interrupted,
         seed=stream.config.seed,
         error=error,
-        # Sinks that wait on a broker or a collector (Kafka, HTTP) count it; others never wait.
-        waited_s=float(getattr(sink, "waited_s", 0.0)),
+        waited_s=sink.waited_s,
     )

@@ -16,6 +16,10 @@ class SinkError(RtaError):
 
 
 class Sink(Protocol):
+    waited_s: float
+    """Seconds spent waiting for the destination (a broker's back-pressure, a
+    collector's retries, the final flush); 0 for sinks that never wait."""
+
     def write(self, values: list[str], keys: list[bytes]) -> None:
         """Hand over one batch, in order."""
         ...
@@ -27,6 +31,8 @@ class Sink(Protocol):
 
 class StreamSink:
     """JSON lines on a text stream (stdout): one record per line, nothing else."""
+
+    waited_s = 0.0  # a stream or file takes every write at once
 
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
