@@ -92,10 +92,16 @@ class FlinkSettings(_Section):
     jobmanager_memory: str = Field(
         "1024m", description="Process memory of the local JobManager (Flink memory size)."
     )
-    # The heap-based state backend keeps de-duplication and session state on the heap;
-    # managed memory (off-heap, used only by RocksDB and batch operators) is kept small.
     taskmanager_memory: str = Field(
         "3072m", description="Process memory of the local TaskManager (Flink memory size)."
+    )
+    # RocksDB by default: the de-duplication state (one entry per event id within the
+    # horizon) outgrows any heap on a long run, and the heap backend writes all of it
+    # at every checkpoint, busy or idle. The heap is faster per event (docs/pipeline.md).
+    state_backend: Literal["rocksdb", "hashmap"] = Field(
+        "rocksdb",
+        description="Where the job keeps its state: rocksdb (managed memory and local disk, "
+        "incremental checkpoints) or hashmap (the TaskManager heap, full checkpoints).",
     )
     consumer_group: str = Field(
         "rta-flink-pipeline", description="Kafka consumer group of the pipeline's source."

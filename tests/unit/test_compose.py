@@ -499,6 +499,8 @@ def test_flink_properties_are_consistent() -> None:
     assert int(props["taskmanager.numberOfTaskSlots"]) == f.slots
     assert int(props["parallelism.default"]) == f.parallelism
     assert props["rest.port"] == str(f.rest_port)
+    # The job picks its state backend (00-config.sql); the cluster must not pin one.
+    assert "state.backend.type" not in props
     # Checkpoints on the shared volume, kept on cancel so that a job can be resumed.
     assert props["execution.checkpointing.dir"].startswith("file:///opt/flink/state/")
     assert props["execution.checkpointing.externalized-checkpoint-retention"] == (
@@ -521,6 +523,7 @@ def test_env_file_defaults_agree_with_compose_and_settings() -> None:
     assert int(env["KAFKA_PARTITIONS"]) == KafkaSettings().partitions
     assert int(env["FLINK_PARALLELISM"]) == FlinkSettings().parallelism
     assert int(env["FLINK_TASK_SLOTS"]) == FlinkSettings().slots
+    assert env["FLINK_STATE_BACKEND"] == FlinkSettings().state_backend
     assert int(env["PINOT_REPLICAS"]) == PinotSettings().replicas
     assert float(env["GENERATOR_RATE"]) == GeneratorSettings().rate
     # Every variable the compose file reads is documented in .env.

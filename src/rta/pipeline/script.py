@@ -39,6 +39,7 @@ def placeholders(settings: Settings) -> dict[str, str]:
         "group_id": f.consumer_group,
         "parallelism": str(f.parallelism),
         "checkpoint_interval": f"{_seconds(f.checkpoint_interval_s)} s",
+        "state_backend": f.state_backend,
         "watermark_bound": _seconds(f.watermark_bound_s),
         "watermark_bound_ms": str(round(f.watermark_bound_s * 1000)),
         "late_after_ms": str(round((f.watermark_bound_s + f.allowed_lateness_s) * 1000)),

@@ -111,6 +111,8 @@ class FlinkComponent(Component):
             parallelism=f.parallelism,
             jobmanager_memory=f.jobmanager_memory,
             taskmanager_memory=f.taskmanager_memory,
+            # Flink's default fraction for RocksDB.
+            managed_fraction="0.4" if f.state_backend == "rocksdb" else "0.05",
             java_opts=self._wheel_java_opts(dist),
         )
 

@@ -8,6 +8,11 @@ SET 'table.local-time-zone' = 'UTC';
 -- Exactly-once state: results are rebuilt from the last checkpoint after a failure.
 SET 'execution.checkpointing.interval' = '${checkpoint_interval}';
 SET 'execution.checkpointing.mode' = 'EXACTLY_ONCE';
+-- The job picks its state backend, so the local cluster and any other one run it the
+-- same way. With RocksDB a checkpoint uploads only the files written since the last
+-- one (the heap backend ignores 'incremental' and writes all its state every time).
+SET 'state.backend.type' = '${state_backend}';
+SET 'execution.checkpointing.incremental' = 'true';
 -- Default state TTL = how long an event_id is remembered for de-duplication. The
 -- session aggregation overrides it with a STATE_TTL hint (30-pipeline.sql).
 SET 'table.exec.state.ttl' = '${dedup_horizon}';
