@@ -51,6 +51,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -247,8 +248,12 @@ def main() -> None:
         base, _ = measure(pinot, BASELINE_SQL, args.repeat, args.budget)
         b50, b99 = percentile(base, 50), percentile(base, 99)
         log(f"baseline COUNT(*): p50 {b50:.1f} ms p99 {b99:.1f} ms")
+        differ: list[str] = []
         for name, sql in dashboard_queries(now_ms).items():
             res = pinot.query(sql)
+            # The star-tree's pre-aggregates must give what the rows give.
+            if not same_rows(res.rows, pinot.query(sql, options={"useStarTree": "false"}).rows):
+                differ.append(name)
             times, server = measure(pinot, sql, args.repeat, args.budget)
             stats[name] = {
                 "runs": len(times),
@@ -334,9 +339,21 @@ def main() -> None:
         )
     print(f"load average       : {la}")
     print(f"wrote {path}")
+    if differ:
+        sys.exit(f"bench: these queries answer differently without the star-tree: {differ}")
     empty = [n for n, s in stats.items() if not s["rows_out"] or s["docs_scanned"] == 0]
     if empty and not args.no_flink:
         sys.exit(f"bench: these queries found no data, so their latency measures nothing: {empty}")
+
+
+def same_rows(a: list[list[Any]], b: list[list[Any]]) -> bool:
+    """Equal row for row, floats to 9 significant digits (sums in another order)."""
+
+    def norm(rows: list[list[Any]]) -> list[list[Any]]:
+        return sorted(([float(f"{v:.9g}") if isinstance(v, float) else v for v in r]
+                       for r in rows), key=repr)  # fmt: skip
+
+    return norm(a) == norm(b)
 
 
 if __name__ == "__main__":

@@ -155,17 +155,19 @@ def test_event_time_ms_is_right_for_every_offset(
 ) -> None:
     sid = ingested_session["session_id"]
     got = {
-        eid: (ts, ms)
-        for eid, ts, ms in rows(
+        eid: (ts, ms, minute)
+        for eid, ts, ms, minute in rows(
             pinot,
-            "SELECT event_id, event_timestamp, event_time_ms FROM raw_events "
+            "SELECT event_id, event_timestamp, event_time_ms, event_minute_ms FROM raw_events "
             f"WHERE session_id = '{sid}' LIMIT 100",
         )
     }
     for event in ingested_session["events"]:
-        ts, ms = got[event["event_id"]]
+        ts, ms, minute = got[event["event_id"]]
         assert ts == event["event_timestamp"]  # kept exactly as sent
         assert ms == expected_ms(ts), ts
+        # The second transform, chained on the first: the minute the event falls in.
+        assert minute == expected_ms(ts) // 60_000 * 60_000, ts
 
 
 def test_every_seed_field_arrives(pinot: PinotClient, ingested_session: dict[str, Any]) -> None:

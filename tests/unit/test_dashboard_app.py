@@ -4,6 +4,7 @@ panels."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -125,7 +126,8 @@ def test_pinots_empty_aggregates_become_none() -> None:
 
 async def test_funnel_counts_and_conversions(api: httpx.AsyncClient) -> None:
     body = await _get(api, "/api/funnel?minutes=5")
-    assert body["since_ms"] == NOW_MS - 5 * MINUTE
+    # Five whole minutes, the open one the last (analytics.whole_minutes).
+    assert (body["since_ms"], body["until_ms"]) == (OPEN_MINUTE - 4 * MINUTE, OPEN_MINUTE + MINUTE)
     assert [(s["event_type"], s["events"]) for s in body["steps"]] == list(FUNNEL.items())
     assert [s["conversion"] for s in body["steps"]] == [None, 0.6, 0.2, 0.25]
     assert body["overall_conversion"] == pytest.approx(0.03)
@@ -176,8 +178,10 @@ async def test_revenue_products_sessions_shapes(api: httpx.AsyncClient) -> None:
 
 
 async def test_until_pins_the_range(api: httpx.AsyncClient) -> None:
-    body = await _get(api, f"/api/funnel?minutes=15&until={NOW_MS - 3_600_000}")
-    assert body["until_ms"] == NOW_MS - 3_600_000
+    body = await _get(api, f"/api/funnel?minutes=15&until={OPEN_MINUTE - 3_600_000}")
+    assert body["until_ms"] == OPEN_MINUTE - 3_600_000
+    traffic = await _get(api, f"/api/traffic?until={NOW_MS - 3_600_000}")
+    assert traffic["until_ms"] == NOW_MS - 3_600_000
 
 
 @pytest.mark.parametrize("query", ["minutes=0", "minutes=2000", "until=-1", "minutes=x"])
@@ -277,3 +281,35 @@ async def test_the_flink_panel_says_recovery_in_words_and_shows_restarts(tmp_pat
             assert body["restarts"]["collector"]["count"] == 2
         else:
             assert body == {"error": "flink: JobManager starting"}
+
+
+def _sessions_query(found: int, asked: list[tuple[int, int]]) -> panels.Query:
+    columns = ["session_id", "user_id", "session_start", "session_end", "event_count",
+               "products_viewed", "products_added_to_cart", "purchases_made"]  # fmt: skip
+
+    def query(sql: str) -> QueryResult:
+        lo, hi = (int(x) for x in re.findall(r"session_end [<>]=? (\d+)", sql))
+        asked.append((lo, hi))
+        return QueryResult(
+            columns, [], [[f"s-{i}", "u", 0, hi - i, 1, 0, 0, 0] for i in range(found)]
+        )
+
+    return query
+
+
+def test_recent_sessions_look_at_the_last_minutes_first() -> None:
+    asked: list[tuple[int, int]] = []
+    body = panels.sessions(_sessions_query(50, asked), NOW_MS, 60, 50)
+    # Fifty found in the last five minutes: they are the hour's newest, one query.
+    assert asked == [(NOW_MS - 5 * MINUTE, NOW_MS)]
+    assert len(body["sessions"]) == 50
+    assert (body["since_ms"], body["until_ms"]) == (NOW_MS - 60 * MINUTE, NOW_MS)
+
+
+def test_recent_sessions_ask_the_whole_range_when_the_last_minutes_are_quiet() -> None:
+    asked: list[tuple[int, int]] = []
+    panels.sessions(_sessions_query(3, asked), NOW_MS, 60, 50)
+    assert asked == [(NOW_MS - 5 * MINUTE, NOW_MS), (NOW_MS - 60 * MINUTE, NOW_MS)]
+    asked.clear()
+    panels.sessions(_sessions_query(3, asked), NOW_MS, 5, 50)  # the range is the first look
+    assert asked == [(NOW_MS - 5 * MINUTE, NOW_MS)]

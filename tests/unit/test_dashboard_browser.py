@@ -81,10 +81,11 @@ def test_the_page_shows_every_panel_from_the_sources(chromium: Browser, tmp_path
             assert _value(page, f"funnel-{step}") == str(n)
         assert page.get_by_test_id("funnel-conversion-add_to_cart").inner_text() == "20.0 %"
         funnel = next(sql for sql in pinot.sql if "GROUP BY event_type" in sql)
-        assert f"event_time_ms >= {NOW_MS - 15 * MINUTE} " in funnel
+        # Whole minutes, the open one the last: the star-tree's minute column.
+        assert f"event_minute_ms >= {OPEN_MINUTE - 14 * MINUTE} " in funnel
 
-        # Revenue over the hour: the fake's purchases per minute, summed.
-        minutes = range(NOW_MS - 60 * MINUTE - (NOW_MS - 60 * MINUTE) % MINUTE, NOW_MS, MINUTE)
+        # Revenue over the hour (60 whole minutes): the fake's purchases per minute, summed.
+        minutes = range(OPEN_MINUTE - 59 * MINUTE, OPEN_MINUTE + MINUTE, MINUTE)
         purchases = sum(purchases_in(m) for m in minutes)
         assert _value(page, "purchases-total") == str(purchases)
         assert page.get_by_test_id("revenue-total").inner_text() == f"{purchases * 49.99:,.2f}"
@@ -121,7 +122,7 @@ def test_the_range_selector_asks_for_its_window(chromium: Browser) -> None:
         with page.expect_response(lambda r: "/api/funnel?minutes=5" in r.url):
             page.get_by_test_id("range").select_option("5")
         funnel = [s for s in pinot.sql if "GROUP BY event_type" in s]
-        assert f"event_time_ms >= {NOW_MS - 5 * MINUTE} " in funnel[-1]
+        assert f"event_minute_ms >= {OPEN_MINUTE - 4 * MINUTE} " in funnel[-1]
         assert "range=5" in page.url
 
 

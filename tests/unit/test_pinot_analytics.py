@@ -5,6 +5,7 @@ columns the event contract and the tables define, one definition for the dashboa
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -67,7 +68,36 @@ def test_dashboard_queries_put_the_open_minute_in_the_minute_of_until() -> None:
         "sessions",
     }
     assert f">= {HI - HI % 60_000} AND" in q["open_minute"]
-    assert f">= {HI - 15 * 60_000} AND" in q["funnel"]
+    open_end = HI - HI % 60_000 + 60_000
+    assert f"event_minute_ms >= {open_end - 15 * 60_000} AND" in q["funnel"]
+    assert f"event_minute_ms < {open_end} " in q["revenue"]
+
+
+def test_whole_minutes_end_with_the_minute_of_until() -> None:
+    minute = 60_000
+    assert analytics.whole_minutes(LO, 15) == (LO - 15 * minute, LO)  # LO is a minute start
+    assert analytics.whole_minutes(LO + 1, 15) == (LO - 14 * minute, LO + minute)
+    assert analytics.whole_minutes(LO + minute - 1, 1) == (LO, LO + minute)
+
+
+def test_whole_minute_bounds_read_the_minute_column_and_others_the_time() -> None:
+    # Same rows either way: floor(t) >= since <=> t >= since when since is a minute start.
+    assert f"event_minute_ms >= {LO} AND event_minute_ms < {LO + 60_000}" in (
+        analytics.funnel_sql(LO, LO + 60_000)
+    )
+    assert f"event_minute_ms >= {LO - 60_000} AND event_minute_ms < {LO}" in (
+        analytics.revenue_sql(LO - 60_000, LO)
+    )
+    assert "event_time_ms" not in analytics.funnel_sql(LO, LO + 60_000)
+    assert "event_minute_ms" not in analytics.funnel_sql(LO, LO + 1)
+    assert "event_minute_ms" not in analytics.funnel_sql(LO + 1, LO + 60_000)
+
+
+def test_the_star_tree_covers_the_minute_queries() -> None:
+    config = json.loads((REPO / "src/rta/pinot/tables/raw_events.table.json").read_text())
+    (tree,) = config["tableIndexConfig"]["starTreeIndexConfigs"]
+    assert tree["dimensionsSplitOrder"] == [analytics.MINUTE_COLUMN, "event_type"]
+    assert {"COUNT__*", "SUM__total_amount"} <= set(tree["functionColumnPairs"])
 
 
 def test_report_and_dashboard_share_the_definitions() -> None:

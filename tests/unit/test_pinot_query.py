@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from rta.cli import app
 from rta.pinot.output import as_csv, as_json
-from rta.pinot.query import PinotQueryError, parse_response
+from rta.pinot.query import PinotClient, PinotQueryError, parse_response
 
 OK = {
     "resultTable": {
@@ -48,3 +49,20 @@ def test_query_command_without_broker_fails_cleanly(monkeypatch: pytest.MonkeyPa
     assert out.exit_code == 1
     assert "cannot reach the Pinot broker" in out.output
     assert "Traceback" not in out.output
+
+
+def test_query_options_go_to_the_broker_as_pinot_spells_them() -> None:
+    sent: list[dict[str, str]] = []
+
+    def broker(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json={"resultTable": {"dataSchema": {
+            "columnNames": ["n"], "columnDataTypes": ["LONG"]}, "rows": [[1]]}})  # fmt: skip
+
+    client = PinotClient("http://broker:8099", transport=httpx.MockTransport(broker))
+    client.query("SELECT 1")
+    client.query("SELECT 1", options={"useStarTree": "false", "timeoutMs": "500"})
+    assert sent == [
+        {"sql": "SELECT 1"},
+        {"sql": "SELECT 1", "queryOptions": "useStarTree=false;timeoutMs=500"},
+    ]

@@ -133,10 +133,15 @@ def test_raw_events_dedups_on_event_id_with_indexes(defs: dict[str, TableDef]) -
     assert "upsertConfig" not in d.table  # one table cannot dedup and upsert
     index = d.table["tableIndexConfig"]
     assert {"event_type", "product_id"} <= set(index["invertedIndexColumns"])
-    (transform,) = d.table["ingestionConfig"]["transformConfigs"]
-    assert transform["columnName"] == "event_time_ms"
-    assert "event_timestamp" in transform["transformFunction"]
-    assert "$1" in transform["transformFunction"]  # regex groups survive rendering
+    time, minute = d.table["ingestionConfig"]["transformConfigs"]
+    assert time["columnName"] == "event_time_ms"
+    assert "event_timestamp" in time["transformFunction"]
+    assert "$1" in time["transformFunction"]  # regex groups survive rendering
+    # The minute from the parsed time (Pinot orders chained transforms by dependency).
+    assert minute == {
+        "columnName": "event_minute_ms",
+        "transformFunction": "round(event_time_ms, 60000)",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(UPSERT_TABLES))
@@ -220,6 +225,8 @@ class FakeController:
                 return httpx.Response(400, json={"_error": "Backward incompatible schema"})
             self.schemas[body["schemaName"]] = {**copy.deepcopy(body), "extra": "default"}
             return httpx.Response(200, json={"status": "ok"})
+        if parts[0] == "segments" and parts[2:] == ["reload"]:
+            return httpx.Response(200, json={"status": "reload submitted"})
         if parts[0] == "tables":
             if method == "GET":
                 t = self.tables.get(parts[1])
@@ -254,9 +261,19 @@ def test_apply_updates_a_changed_schema_and_table(settings: Settings) -> None:
     _apply(settings, fake)
     fake.schemas["session_analytics"]["metricFieldSpecs"].pop()
     fake.tables["raw_events"]["tableIndexConfig"]["invertedIndexColumns"] = ["event_type"]
+    fake.calls.clear()
     assert _apply(settings, fake) == [
         "updated table raw_events",
+        "reloaded the segments of raw_events",
         "updated schema session_analytics",
+        "reloaded the segments of session_analytics",
+    ]
+    # One reload per table, after its schema and config are both in place (a new
+    # column must find its transform, or it is filled with defaults for good).
+    session_calls = [c for c in fake.calls if "session_analytics" in c and c[0] != "G"]
+    assert session_calls == [
+        "PUT /schemas/session_analytics",
+        "POST /segments/session_analytics/reload",
     ]
     assert _apply(settings, fake) == []
 

@@ -107,11 +107,12 @@ def products(query: Query, until_ms: int, minutes: int, top: int) -> dict[str, A
 
 def funnel(query: Query, until_ms: int, minutes: int) -> dict[str, Any]:
     """Events per funnel step, each step's conversion from the one before, and the
-    overall conversion from page views to purchases."""
-    since = until_ms - minutes * MINUTE_MS
+    overall conversion from page views to purchases, over the last `minutes` whole
+    minutes (the open one included: analytics.whole_minutes)."""
+    since, upto = analytics.whole_minutes(until_ms, minutes)
     counts = {
         r["event_type"]: _int(r["events"])
-        for r in query(analytics.funnel_sql(since, until_ms)).records()
+        for r in query(analytics.funnel_sql(since, upto)).records()
     }
     events = [counts.get(step, 0) for step in FUNNEL_STEPS]
     steps = [
@@ -123,12 +124,14 @@ def funnel(query: Query, until_ms: int, minutes: int) -> dict[str, Any]:
         for i, (step, n) in enumerate(zip(FUNNEL_STEPS, events, strict=True))
     ]
     overall = events[-1] / events[0] if events[0] else None
-    return {**_span(until_ms, minutes), "steps": steps, "overall_conversion": overall}
+    span = {"since_ms": since, "until_ms": upto}
+    return {**span, "steps": steps, "overall_conversion": overall}
 
 
 def revenue(query: Query, until_ms: int, minutes: int) -> dict[str, Any]:
-    """Purchases and revenue (sum of total_amount) per minute, and their totals."""
-    since = until_ms - minutes * MINUTE_MS
+    """Purchases and revenue (sum of total_amount) per minute, and their totals, over
+    the last `minutes` whole minutes (the open one included)."""
+    since, upto = analytics.whole_minutes(until_ms, minutes)
     open_start = until_ms - until_ms % MINUTE_MS
     points = [
         {
@@ -137,10 +140,11 @@ def revenue(query: Query, until_ms: int, minutes: int) -> dict[str, Any]:
             "revenue": _number(r["revenue"]) or 0.0,
             "open": _int(r["minute"]) == open_start,
         }
-        for r in query(analytics.revenue_sql(since, until_ms)).records()
+        for r in query(analytics.revenue_sql(since, upto)).records()
     ]
     return {
-        **_span(until_ms, minutes),
+        "since_ms": since,
+        "until_ms": upto,
         "points": points,
         "purchases": sum(p["purchases"] for p in points),
         "revenue": round(sum(p["revenue"] for p in points), 2),
@@ -150,7 +154,10 @@ def revenue(query: Query, until_ms: int, minutes: int) -> dict[str, Any]:
 def sessions(query: Query, until_ms: int, minutes: int, limit: int) -> dict[str, Any]:
     """The most recent sessions (by their newest event), newest first."""
     since = until_ms - minutes * MINUTE_MS
-    rows = query(analytics.recent_sessions_sql(since, until_ms, limit)).records()
+    first = analytics.recent_sessions_first_since(since, until_ms)
+    rows = query(analytics.recent_sessions_sql(first, until_ms, limit)).records()
+    if len(rows) < limit and first > since:
+        rows = query(analytics.recent_sessions_sql(since, until_ms, limit)).records()
     columns = (
         "event_count",
         "products_viewed",

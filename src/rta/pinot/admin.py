@@ -148,12 +148,9 @@ class PinotAdmin(JsonClient):
             return f"created schema {name}"
         if _same(schema, current):
             return None
-        # reload: segments that already exist pick up added columns (with defaults); the
-        # controller refuses to reload a table that does not exist yet.
-        reload = self.realtime_table(name) is not None
-        resp = self.send(
-            "PUT", f"/schemas/{name}", params={"reload": str(reload).lower()}, json=schema
-        )
+        # No reload here: apply_tables reloads once the table config (a new column's
+        # transform) is in place too, or the column would be filled with defaults.
+        resp = self.send("PUT", f"/schemas/{name}", params={"reload": "false"}, json=schema)
         if resp.status_code >= 400:
             raise PinotAdminError(
                 f"schema {name} differs from the one in Pinot and the controller refused to "
@@ -176,6 +173,19 @@ class PinotAdmin(JsonClient):
             return None
         self.request("PUT", f"/tables/{name}", json=table, what=f"updating table {name}")
         return f"updated table {name}"
+
+    def reload(self, name: str) -> str:
+        """Reload a table's segments: committed ones build changed indexes (a star-tree)
+        and new columns, computed by their transform when it has one. A column added
+        to a segment once keeps its values: reload after the table config is updated.
+        Rows a consuming segment already holds keep the old schema until it commits."""
+        self.request(
+            "POST",
+            f"/segments/{name}/reload",
+            params={"type": "REALTIME"},
+            what=f"reloading the segments of {name}",
+        )
+        return f"reloaded the segments of {name}"
 
 
 def apply_tables(
@@ -202,9 +212,11 @@ def apply_tables(
     try:
         changes = []
         for d in defs:
-            for change in (client.apply_schema(d.schema), client.apply_table(d.table)):
-                if change:
-                    changes.append(change)
+            existed = client.realtime_table(d.name) is not None
+            done = [c for c in (client.apply_schema(d.schema), client.apply_table(d.table)) if c]
+            if done and existed:
+                done.append(client.reload(d.name))
+            changes.extend(done)
         return changes
     finally:
         if own:

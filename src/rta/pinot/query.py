@@ -37,8 +37,12 @@ class PinotClient(JsonClient):
     unavailable_error = PinotUnavailableError
     unreachable_hint = "is the stack up? (`rta up`)"
 
-    def query(self, sql: str) -> QueryResult:
-        return parse_response(self.request("POST", "/query/sql", json={"sql": sql}))
+    def query(self, sql: str, options: dict[str, str] | None = None) -> QueryResult:
+        """Run one statement; `options` are Pinot query options (e.g. useStarTree)."""
+        body = {"sql": sql}
+        if options:
+            body["queryOptions"] = ";".join(f"{k}={v}" for k, v in options.items())
+        return parse_response(self.request("POST", "/query/sql", json=body))
 
 
 def parse_response(body: dict[str, Any]) -> QueryResult:
