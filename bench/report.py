@@ -154,7 +154,11 @@ def _failure(bench: str, r: Record) -> str | None:
     windows_missing = r.get("windows_missing")
     if isinstance(windows_missing, list) and windows_missing:
         return f"{len(windows_missing)} window(s) never seen"
-    if bench == "query" and (r.get("docs_scanned") == 0 or r.get("rows_out") == 0):
+    if bench == "query" and (
+        r["found_data"] is False
+        if "found_data" in r
+        else (r.get("docs_scanned") == 0 or r.get("rows_out") == 0)
+    ):
         return "the query found no data, so its latency measures nothing"
     return None
 

@@ -262,13 +262,14 @@ def _counts(settings: Settings, timeout_s: float) -> PipelineCounts | None:
 def pinot_health(
     settings: Settings, timeout_s: float = 5.0, now: Callable[[], float] = time.time
 ) -> list[PinotTableHealth]:
+    from rta.pinot.analytics import table_health_sql
     from rta.pinot.query import PinotClient, PinotQueryError, PinotUnavailableError
 
     out: list[PinotTableHealth] = []
     with PinotClient(settings.pinot.broker, timeout_s=timeout_s) as client:
         for table, column in PINOT_TIME_COLUMNS.items():
             try:
-                result = client.query(f"SELECT COUNT(*), MAX({column}) FROM {table}")
+                result = client.query(table_health_sql(table, column))
             except PinotUnavailableError as exc:
                 # One unreachable broker answers for every table: do not wait four times.
                 return [PinotTableHealth(t, None, error=_short(exc)) for t in PINOT_TIME_COLUMNS]

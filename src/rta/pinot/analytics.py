@@ -14,7 +14,7 @@ every accepted event once (a dedup table keyed by event_id).
 
 from __future__ import annotations
 
-from rta.tables import ACTIVE_USERS, PRODUCTS, RAW_EVENTS, SESSIONS
+from rta.tables import ACTIVE_USERS, PRODUCTS, RAW_EVENTS, SESSIONS, TABLES
 
 __all__ = [
     "FUNNEL_STEPS",
@@ -28,6 +28,7 @@ __all__ = [
     "recent_sessions_sql",
     "revenue_sql",
     "session_totals_sql",
+    "table_health_sql",
     "top_products_sql",
     "views_by_category_sql",
     "whole_minutes",
@@ -164,6 +165,11 @@ def session_totals_sql(since_ms: int, until_ms: int) -> str:
     )
 
 
+def table_health_sql(table: str, newest_column: str) -> str:
+    """A table's rows and its newest time (the pipeline panel and `rta status`)."""
+    return f"SELECT COUNT(*), MAX({newest_column}) FROM {table}"
+
+
 def dashboard_queries(
     until_ms: int, minutes: int = 60, range_minutes: int = 15, top: int = 10, sessions: int = 50
 ) -> dict[str, str]:
@@ -183,4 +189,5 @@ def dashboard_queries(
         "sessions": recent_sessions_sql(
             recent_sessions_first_since(hour, until_ms), until_ms, sessions
         ),
+        **{f"rows_{t.name}": table_health_sql(t.name, t.newest_column) for t in TABLES},
     }
