@@ -313,14 +313,22 @@ def main() -> None:
     parser.add_argument(
         "--tm-memory",
         default=None,
-        help="TaskManager process size of the private stack (default: rta's, 2048m; "
-        "its ~700 MB heap fills with the de-duplication state of ~2M events)",
+        help="TaskManager process size of the private stack (default: rta's, "
+        "flink.taskmanager_memory)",
+    )
+    parser.add_argument(
+        "--state-backend",
+        choices=["rocksdb", "hashmap"],
+        default=None,
+        help="state backend of both configurations (default: rta's, flink.state_backend)",
     )
     args = parser.parse_args()
     # Before the private stack starts: a load >= 1 here means the machine was not quiet.
     load_before = load_avg()
     runs: list[Run] = []
     overrides = {"taskmanager_memory": args.tm_memory} if args.tm_memory else {}
+    if args.state_backend:
+        overrides["state_backend"] = args.state_backend
     with bench_stack(
         use_running=args.use_running,
         pinot=False,
@@ -329,6 +337,7 @@ def main() -> None:
         **overrides,
     ) as settings:
         tm_memory = settings.flink.taskmanager_memory
+        state_backend = settings.flink.state_backend
         cancel_active_jobs(settings)
         if args.use_running:
             log("note: the running stack's raw_events may already hold data; it is all read")
@@ -365,6 +374,7 @@ def main() -> None:
             "events": int(total),
             "parallelism": tuned.parallelism,
             "taskmanager_memory": tm_memory,
+            "state_backend": state_backend,
             "tuning": _tuning_lines(),
             "target": TARGET,
             "machine": machine(),
@@ -394,7 +404,7 @@ def main() -> None:
     path = write_results("pipeline", results)
     print(
         f"events in raw_events : {int(total):,} (parallelism {tuned.parallelism}, "
-        f"TaskManager {tm_memory})"
+        f"TaskManager {tm_memory}, {state_backend} state)"
     )
     print(f"default config       : {default.rate:>10,.0f} events/s ({default.seconds:.1f} s)")
     print(f"tuned config         : {tuned.rate:>10,.0f} events/s ({tuned.seconds:.1f} s)")

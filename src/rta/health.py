@@ -262,22 +262,24 @@ def _counts(settings: Settings, timeout_s: float) -> PipelineCounts | None:
 def pinot_health(
     settings: Settings, timeout_s: float = 5.0, now: Callable[[], float] = time.time
 ) -> list[PinotTableHealth]:
-    from rta.pinot.analytics import table_health_sql
+    from rta.pinot.analytics import table_newest_sql, table_rows_sql
     from rta.pinot.query import PinotClient, PinotQueryError, PinotUnavailableError
 
     out: list[PinotTableHealth] = []
     with PinotClient(settings.pinot.broker, timeout_s=timeout_s) as client:
         for table, column in PINOT_TIME_COLUMNS.items():
             try:
-                result = client.query(table_health_sql(table, column))
+                result = client.query(table_rows_sql(table))
+                newest = client.query(table_newest_sql(table, column))
             except PinotUnavailableError as exc:
                 # One unreachable broker answers for every table: do not wait four times.
                 return [PinotTableHealth(t, None, error=_short(exc)) for t in PINOT_TIME_COLUMNS]
             except PinotQueryError as exc:
                 out.append(PinotTableHealth(table, None, error=_short(exc)))
                 continue
-            rows, newest = result.rows[0] if result.rows else (0, None)
-            age = newest_age(int(rows), newest, now())
+            rows = result.rows[0][0] if result.rows else 0
+            newest_ms = newest.rows[0][0] if newest.rows else None
+            age = newest_age(int(rows), newest_ms, now())
             out.append(PinotTableHealth(table, int(rows), age))
     return out
 

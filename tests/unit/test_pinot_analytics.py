@@ -70,8 +70,15 @@ def test_dashboard_queries_put_the_open_minute_in_the_minute_of_until() -> None:
         "rows_active_users_per_minute",
         "rows_product_analytics_per_minute",
         "rows_session_analytics",
+        "newest_raw_events",
+        "newest_active_users_per_minute",
+        "newest_product_analytics_per_minute",
+        "newest_session_analytics",
     }
-    assert q["rows_raw_events"] == "SELECT COUNT(*), MAX(event_time_ms) FROM raw_events"
+    assert q["rows_session_analytics"] == "SELECT COUNT(*) FROM session_analytics"
+    assert q["newest_session_analytics"] == (
+        "SET skipUpsert = true; SELECT MAX(session_end) FROM session_analytics"
+    )
     assert f">= {HI - HI % 60_000} AND" in q["open_minute"]
     open_end = HI - HI % 60_000 + 60_000
     assert f"event_minute_ms >= {open_end - 15 * 60_000} AND" in q["funnel"]

@@ -136,7 +136,12 @@ CREATE TABLE accepted_events (
   price DOUBLE,
   quantity INT,
   total_amount DOUBLE,
-  order_id STRING
+  order_id STRING,
+  -- The event time the job parsed, and its minute: Pinot's raw_events stores them
+  -- as they come and runs its own transforms (regular expressions per record) only
+  -- for records without them, such as ones written to this topic by another producer.
+  event_time_ms BIGINT,
+  event_minute_ms BIGINT
 ) WITH (
   'connector' = 'kafka',
   'topic' = '${accepted_topic}',

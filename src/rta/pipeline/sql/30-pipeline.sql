@@ -112,7 +112,8 @@ GROUP BY session_id, user_id;
 INSERT INTO accepted_events
 SELECT session_id, event_id, event_timestamp, user_id, device_type, os, browser, location,
        event_type, page_url, referrer_url, time_spent, product_id, product_name,
-       product_category, price, CAST(quantity AS INT), total_amount, order_id
+       product_category, price, CAST(quantity AS INT), total_amount, order_id,
+       event_ms, event_ms - MOD(event_ms, 60000)
 FROM events;
 
 INSERT INTO late_events
