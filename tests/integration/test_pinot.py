@@ -170,6 +170,35 @@ def test_event_time_ms_is_right_for_every_offset(
         assert minute == expected_ms(ts) // 60_000 * 60_000, ts
 
 
+def test_pinot_parses_the_time_of_records_without_the_jobs(
+    stack: Settings, producer: Producer, pinot: PinotClient
+) -> None:
+    # Written straight to the accepted topic, as another producer could: Pinot's own
+    # transforms fill event_time_ms and event_minute_ms (the job writes them itself).
+    session_id = str(uuid.uuid4())
+    events = [raw_event(session_id, ts) for ts in TIMESTAMPS]
+    for event in events:
+        producer.produce(stack.kafka.accepted_topic, key=session_id, value=json.dumps(event))
+    producer.flush(10)
+    got = wait_for(
+        lambda: (
+            (
+                r := rows(
+                    pinot,
+                    "SELECT event_timestamp, event_time_ms, event_minute_ms FROM raw_events "
+                    f"WHERE session_id = '{session_id}' LIMIT 100",
+                )
+            )
+            and len(r) == len(events)
+            and r
+        ),
+        "the directly written events in raw_events",
+    )
+    for ts, ms, minute in got:
+        assert ms == expected_ms(ts), ts
+        assert minute == expected_ms(ts) // 60_000 * 60_000, ts
+
+
 def test_every_seed_field_arrives(pinot: PinotClient, ingested_session: dict[str, Any]) -> None:
     purchase = next(e for e in ingested_session["events"] if e["event_type"] == "purchase")
     result = pinot.query(
