@@ -283,6 +283,8 @@ def main() -> None:
         "cpu_busy_pct_at_start": round(cpu_busy, 1),
         "load_avg_at_start": load_at_start,
         "taskmanager_memory": settings.flink.taskmanager_memory,
+        "state_backend": settings.flink.state_backend,
+        "refilled": not args.no_fill,
     }
     ingest_records = (
         []
