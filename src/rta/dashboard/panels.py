@@ -40,8 +40,8 @@ def _int(value: Any) -> int:
     return int(f) if f is not None else 0
 
 
-def _span(until_ms: int, minutes: int) -> dict[str, int]:
-    return {"since_ms": until_ms - minutes * MINUTE_MS, "until_ms": until_ms}
+def _span(since_ms: int, until_ms: int) -> dict[str, int]:
+    return {"since_ms": since_ms, "until_ms": until_ms}
 
 
 def traffic(query: Query, until_ms: int, minutes: int) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def traffic(query: Query, until_ms: int, minutes: int) -> dict[str, Any]:
                 }
             )
     points.sort(key=lambda p: p["window_start"])
-    return {**_span(until_ms, minutes), "open_minute_start": open_start, "points": points}
+    return {**_span(since, until_ms), "open_minute_start": open_start, "points": points}
 
 
 def products(query: Query, until_ms: int, minutes: int, top: int) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def products(query: Query, until_ms: int, minutes: int, top: int) -> dict[str, A
     top_rows = query(analytics.top_products_sql(since, until_ms, top)).records()
     categories = query(analytics.views_by_category_sql(since, until_ms)).records()
     return {
-        **_span(until_ms, minutes),
+        **_span(since, until_ms),
         "top": [
             {
                 "product_id": r["product_id"],
@@ -124,8 +124,7 @@ def funnel(query: Query, until_ms: int, minutes: int) -> dict[str, Any]:
         for i, (step, n) in enumerate(zip(FUNNEL_STEPS, events, strict=True))
     ]
     overall = events[-1] / events[0] if events[0] else None
-    span = {"since_ms": since, "until_ms": upto}
-    return {**span, "steps": steps, "overall_conversion": overall}
+    return {**_span(since, upto), "steps": steps, "overall_conversion": overall}
 
 
 def revenue(query: Query, until_ms: int, minutes: int) -> dict[str, Any]:
@@ -143,8 +142,7 @@ def revenue(query: Query, until_ms: int, minutes: int) -> dict[str, Any]:
         for r in query(analytics.revenue_sql(since, upto)).records()
     ]
     return {
-        "since_ms": since,
-        "until_ms": upto,
+        **_span(since, upto),
         "points": points,
         "purchases": sum(p["purchases"] for p in points),
         "revenue": round(sum(p["revenue"] for p in points), 2),
@@ -167,7 +165,7 @@ def sessions(query: Query, until_ms: int, minutes: int, limit: int) -> dict[str,
         "session_end",
     )
     return {
-        **_span(until_ms, minutes),
+        **_span(since, until_ms),
         "sessions": [
             {
                 "session_id": r["session_id"],

@@ -161,10 +161,10 @@ class PinotAdmin(JsonClient):
             )
         return f"updated schema {name}"
 
-    def apply_table(self, table: dict[str, Any]) -> str | None:
-        """Create or update a REALTIME table; return what changed, or None if up to date."""
+    def apply_table(self, table: dict[str, Any], current: dict[str, Any] | None) -> str | None:
+        """Create or update a REALTIME table, `current` being Pinot's config of it (None:
+        not there yet); return what changed, or None if up to date."""
         name = table["tableName"]
-        current = self.realtime_table(name)
         if current is None:
             self.request("POST", "/tables", json=table, what=f"creating table {name}")
             return f"created table {name}"
@@ -212,9 +212,13 @@ def apply_tables(
     try:
         changes = []
         for d in defs:
-            existed = client.realtime_table(d.name) is not None
-            done = [c for c in (client.apply_schema(d.schema), client.apply_table(d.table)) if c]
-            if done and existed:
+            current = client.realtime_table(d.name)
+            done = [
+                c
+                for c in (client.apply_schema(d.schema), client.apply_table(d.table, current))
+                if c
+            ]
+            if done and current is not None:
                 done.append(client.reload(d.name))
             changes.extend(done)
         return changes
