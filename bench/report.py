@@ -441,6 +441,33 @@ def _details_freshness(records: Sequence[Record]) -> list[str]:
         if isinstance(windows, dict) and windows:
             cells = ", ".join(fmt(v) for _, v in sorted(windows.items()))
             out.append(f"- Every window seen, in order (ms after its end): {cells}.")
+        if "windows_expected" in r:
+            out.append(
+                f"- Windows seen: {fmt(r.get('windows_seen'))} of "
+                f"{fmt(r['windows_expected'])} expected."
+            )
+        if "segment_commits" in r:
+            out.append(
+                f"- raw_events segment commits while the markers flowed: "
+                f"{fmt(r['segment_commits'])}."
+            )
+        stalls = r.get("commit_stalls")
+        if isinstance(stalls, list) and stalls:
+            out += [
+                "",
+                "Each commit (Pinot server log): how long its partition consumed nothing,",
+                "the segment's build and the commit after it (tar, upload, metadata):",
+                "",
+                "| partition/segment | consumed nothing (s) | build (s) | commit (s) |",
+                "|---|---|---|---|",
+            ]
+            out += [
+                f"| {st.get('segment')} | {fmt(st.get('stall_s'))} | {fmt(st.get('build_s'))} "
+                f"| {fmt(st.get('commit_s'))} |"
+                for st in stalls
+                if isinstance(st, dict)
+            ]
+            out.append("")
         if isinstance(r.get("windows_missing"), list) and r["windows_missing"]:
             out.append(f"- Windows never seen (window_end, epoch ms): {r['windows_missing']}.")
     return out

@@ -145,6 +145,16 @@ def test_missing_windows_fail_the_window_target(tmp_path: Path) -> None:
     assert cells["met"] == "**not met** (1 window(s) never seen)"
 
 
+def test_each_commit_stall_is_a_row_under_the_freshness_table(tmp_path: Path) -> None:
+    rec = {"name": "raw_freshness_p99", "value": 2500, "unit": "ms", "baseline": 2000.0,
+           "date": "2027-01-02", "markers": 1000, "markers_missing": 0, "segment_commits": 4,
+           "commit_stalls": [{"segment": "2/1", "stall_s": 7.5, "build_s": 5.1,
+                              "commit_s": 1.9}]}  # fmt: skip
+    text = report.render(_write(tmp_path, "freshness", [rec]))
+    assert "segment commits while the markers flowed: 4." in text
+    assert "| 2/1 | 7.5 | 5.1 | 1.9 |" in text
+
+
 def test_an_old_record_without_baseline_ratio_or_load(tmp_path: Path) -> None:
     rec = {"name": "generate_to_kafka", "value": 250000.0, "unit": "events/s", "date": "2026-10-01"}
     cells = _cells(report.render(_write(tmp_path, "generator", [rec])), "generate_to_kafka")
