@@ -27,11 +27,13 @@ By default it starts a private stack on free ports; --use-running uses the stack
 RTA_* / defaults (its raw_events must not hold much else, or the wait for the row count
 finishes early).
 
-The queries ask about the hour the events fill (until = the newest event time in
-raw_events), not the moment they run, so the open minute is the data's last minute and
-the 15-minute panels its last quarter hour. Before timing, the bench waits for the
+The queries ask about the hour the events fill, not the moment they run: until = the
+end of the data's last full minute (1 ms before the newest event's minute), so the
+open minute is a whole minute of rows (its worst case: it grows through the minute)
+and the 15-minute panels the quarter hour before. Before timing, the bench waits for the
 result tables to settle (row counts unchanged for 15 s) and then for the stack to go
-quiet (CPU under --quiet-cpu percent over 5 s: segment builds and commits done; after
+quiet (CPU under --quiet-cpu percent over 5 s and a 1-minute load average under 1:
+segment builds and commits done; after
 --quiet-timeout it times anyway and records the CPU figure); a query that scans no
 documents or returns no rows is a failure (exit 1): its latency would measure nothing.
 
@@ -65,6 +67,7 @@ from rta.settings import Settings
 from rta.tables import RESULTS
 
 TARGET_MS = 100.0
+MINUTE_MS = 60_000
 
 
 BASELINE_SQL = "SELECT COUNT(*) FROM raw_events"
@@ -84,15 +87,18 @@ def newest_event_ms(pinot: PinotClient) -> int:
 
 
 def wait_quiet(max_busy_pct: float, timeout_s: float) -> float:
-    """Waits until the machine's CPU use over 5 s falls under max_busy_pct; returns the
-    last figure (the measurement goes ahead after timeout_s, with that figure recorded)."""
+    """Waits until the machine's CPU use over 5 s falls under max_busy_pct and its
+    1-minute load average under 1 (a fill leaves it high for minutes after the CPU
+    calms down, and the timings then still share the cores); returns the last CPU
+    figure (the measurement goes ahead after timeout_s, with the figures recorded)."""
     deadline = time.monotonic() + timeout_s
     while True:
         busy = psutil.cpu_percent(interval=5)
-        if busy < max_busy_pct or time.monotonic() > deadline:
-            log(f"CPU {busy:.0f} % busy over 5 s before timing (load {load_avg()})")
+        load = load_avg()
+        if (busy < max_busy_pct and load[0] < 1) or time.monotonic() > deadline:
+            log(f"CPU {busy:.0f} % busy over 5 s before timing (load {load})")
             return busy
-        log(f"CPU {busy:.0f} % busy: waiting for the stack to go quiet")
+        log(f"CPU {busy:.0f} % busy, load {load[0]}: waiting for the stack to go quiet")
 
 
 def settle_results(pinot: PinotClient, timeout_s: float) -> dict[str, int]:
@@ -242,8 +248,11 @@ def main() -> None:
             settle_results(pinot, args.ingest_timeout)
         cpu_busy = wait_quiet(args.quiet_cpu, args.quiet_timeout)
         load_at_start = load_avg()
-        # One past the newest event, so the open minute holds it.
-        now_ms = newest_event_ms(pinot) + 1
+        # The page's worst moment: "now" at the end of the data's last full minute, so
+        # the open minute holds a whole minute of rows (the newest minute's rows, after
+        # now, are outside every query's range).
+        newest = newest_event_ms(pinot)
+        now_ms = newest - newest % MINUTE_MS - 1
         stats: dict[str, dict[str, float]] = {}
         base, _ = measure(pinot, BASELINE_SQL, args.repeat, args.budget)
         b50, b99 = percentile(base, 50), percentile(base, 99)

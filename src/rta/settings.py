@@ -167,7 +167,14 @@ class PinotSettings(_Section):
     server_admin_port: int = Field(
         8097, description="Server admin API (health and readiness checks)."
     )
-    heap: str = Field("2g", description="JVM heap of the Pinot cluster process.")
+    # The server keeps one map entry per raw event (dedup by event_id) and per result
+    # key (upsert) on its heap, for good in 0.11: with 2g the old generation was full
+    # after 5M events (back-to-back full GCs, docs/deploy.md).
+    heap: str = Field(
+        "4g",
+        description="JVM heap of the Pinot cluster process (grows from 512m as it fills; "
+        "the dedup and upsert key maps take ~100 bytes per raw event and result key).",
+    )
     zookeeper_heap: str = Field("256m", description="JVM heap of Pinot's local ZooKeeper.")
     cluster_name: str = Field("RTA", description="Pinot cluster name registered in ZooKeeper.")
     kafka_bootstrap: str | None = Field(

@@ -278,6 +278,24 @@ def test_apply_updates_a_changed_schema_and_table(settings: Settings) -> None:
     assert _apply(settings, fake) == []
 
 
+def test_a_table_keeps_the_key_hashing_it_was_created_with(settings: Settings) -> None:
+    # A server's key map was built with the old function: switching on a live table
+    # would let a duplicate or an update across the switch through.
+    fake = FakeController()
+    _apply(settings, fake)
+    assert fake.tables["raw_events"]["dedupConfig"]["hashFunction"] == "MD5"
+    assert fake.tables["session_analytics"]["upsertConfig"]["hashFunction"] == "MD5"
+    fake.tables["raw_events"]["dedupConfig"]["hashFunction"] = "NONE"
+    fake.tables["session_analytics"]["upsertConfig"]["hashFunction"] = "NONE"
+    assert _apply(settings, fake) == []
+    fake.tables["raw_events"]["tableIndexConfig"]["invertedIndexColumns"] = ["event_type"]
+    assert _apply(settings, fake)[0] == "updated table raw_events"
+    assert fake.tables["raw_events"]["dedupConfig"]["hashFunction"] == "NONE"
+    assert fake.tables["raw_events"]["tableIndexConfig"]["invertedIndexColumns"] != [
+        "event_type"
+    ]
+
+
 def test_a_refused_schema_change_is_reported_with_pinots_reason(settings: Settings) -> None:
     fake = FakeController()
     _apply(settings, fake)

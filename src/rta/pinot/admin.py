@@ -109,6 +109,28 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+# Where a table's primary-key hashing lives; Pinot keeps one map entry per key on the
+# server heap (dedup: every event_id; upsert: every result key), and 0.11 has no TTL.
+_KEY_HASHING = ("dedupConfig", "upsertConfig")
+
+
+def keep_key_hashing(table: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """`table` with the hashFunction an existing table already has.
+
+    A server builds its key map with the hash function at the time it loads or consumes
+    a segment: switching on a live table would leave the old keys unhashed and the new
+    ones hashed, so a duplicate or update across the switch would be missed (two valid
+    rows for one key). The hashing is fixed when the table is created; a new table (a
+    fresh state directory) gets what the JSON says.
+    """
+    kept = dict(table)
+    for section in _KEY_HASHING:
+        now = (current.get(section) or {}).get("hashFunction")
+        if section in table and now is not None:
+            kept[section] = {**table[section], "hashFunction": now}
+    return kept
+
+
 class PinotAdmin(JsonClient):
     """A small client for the controller's schema and table API."""
 
@@ -168,6 +190,7 @@ class PinotAdmin(JsonClient):
         if current is None:
             self.request("POST", "/tables", json=table, what=f"creating table {name}")
             return f"created table {name}"
+        table = keep_key_hashing(table, current)
         # The controller names it "<name>_REALTIME"; everything else must match.
         if _same({k: v for k, v in table.items() if k != "tableName"}, current):
             return None
