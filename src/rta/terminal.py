@@ -74,12 +74,17 @@ class StatusTicker:
 
 
 def describe_result(r: StepResult) -> str:
-    """One line per component: what happened, how long it took, what it set up."""
-    extra = ""
+    """One line per component: what happened, how long it took (when it started: until
+    it answered, then its set-up), what it set up."""
+    changes = ""
     if len(r.changes) > 3:
-        extra = f" ({', '.join(r.changes[:2])} and {len(r.changes) - 2} more)"
+        changes = f"{', '.join(r.changes[:2])} and {len(r.changes) - 2} more"
     elif r.changes:
-        extra = f" ({', '.join(r.changes)})"
+        changes = ", ".join(r.changes)
+    if r.ready_s is not None:
+        split = f"up in {r.ready_s:.1f} s, set-up {r.seconds - r.ready_s:.1f} s"
+        changes = f"{split}: {changes}" if changes else split
+    extra = f" ({changes})" if changes else ""
     return f"[green]✓[/green] {escape(r.component)}: {escape(r.action)} in {r.seconds:.1f} s" + (
         escape(extra)
     )

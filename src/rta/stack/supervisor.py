@@ -40,6 +40,9 @@ class StepResult:
     action: str  # "started", "already running", "remote", "stopped", "not running"
     seconds: float
     changes: tuple[str, ...] = ()
+    # Of `seconds`, until the component answered; the rest went to setting it up
+    # (topics, tables, the job). None when nothing was started.
+    ready_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ def up(
 
 def _bring_up(name: str, comp: Component | None, notify: Notify, on_ready: Hook) -> StepResult:
     started = time.monotonic()
+    ready_s = None
     if comp is None:
         action = "remote"
     elif comp.is_running():
@@ -145,6 +149,7 @@ def _bring_up(name: str, comp: Component | None, notify: Notify, on_ready: Hook)
         notify(f"starting {name}")
         comp.start()
         action = "started"
+        ready_s = time.monotonic() - started
     try:
         changes = tuple(on_ready(name))
     except RtaError:
@@ -152,7 +157,7 @@ def _bring_up(name: str, comp: Component | None, notify: Notify, on_ready: Hook)
     except Exception as exc:
         raise StackError(f"{name}: set-up after start failed: {type(exc).__name__}: {exc}") from exc
     label = name if comp is not None else f"{name} (remote)"
-    return StepResult(label, action, time.monotonic() - started, changes)
+    return StepResult(label, action, time.monotonic() - started, changes, ready_s)
 
 
 def down(
