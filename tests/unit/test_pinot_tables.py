@@ -291,9 +291,7 @@ def test_a_table_keeps_the_key_hashing_it_was_created_with(settings: Settings) -
     fake.tables["raw_events"]["tableIndexConfig"]["invertedIndexColumns"] = ["event_type"]
     assert _apply(settings, fake)[0] == "updated table raw_events"
     assert fake.tables["raw_events"]["dedupConfig"]["hashFunction"] == "NONE"
-    assert fake.tables["raw_events"]["tableIndexConfig"]["invertedIndexColumns"] != [
-        "event_type"
-    ]
+    assert fake.tables["raw_events"]["tableIndexConfig"]["invertedIndexColumns"] != ["event_type"]
 
 
 def test_a_refused_schema_change_is_reported_with_pinots_reason(settings: Settings) -> None:
