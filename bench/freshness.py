@@ -48,6 +48,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stack import bench_stack, load_avg, log, machine, percentile, today, write_results
+from rta.events import parse_event
 from rta.generator import GenerateOptions, generate
 from rta.kafka.client import make_producer
 from rta.layout import Layout
@@ -186,7 +187,11 @@ def main() -> None:
             f"{markers_s:.0f} s; run {args.duration:.0f} s"
         )
         template = _template()
-        run_id = uuid.uuid4().hex[:8]
+        # Markers must pass the job's contract (ids are UUIDs) or they end up in the
+        # dead-letter topic and never in raw_events: check one before the run.
+        run_id = uuid.uuid4()
+        sessions = [str(uuid.uuid5(run_id, f"session-{i}")) for i in range(MARKER_SESSIONS)]
+        parse_event(dict(template, event_id=str(run_id), session_id=sessions[0]))
         producer = make_producer(settings)
         time.sleep(args.warmup)  # JIT, Pinot's first consuming segments, Flink's first checkpoint
         segments_before = segment_count(pinot)
@@ -210,10 +215,10 @@ def main() -> None:
                 break
             # Markers due by now.
             while next_marker < args.markers and now - t0 >= next_marker * interval:
-                mid = f"marker-{run_id}-{next_marker:05d}"
+                mid = str(uuid.uuid5(run_id, f"marker-{next_marker}"))
                 # Sessions (the records' key) spread the markers over every partition,
                 # so each partition's segment commits show in the figures.
-                session = f"marker-{run_id}-{next_marker % MARKER_SESSIONS}"
+                session = sessions[next_marker % MARKER_SESSIONS]
                 event = dict(template, event_id=mid, session_id=session, event_timestamp=_now_iso())
                 producer.produce(
                     settings.kafka.raw_topic,
