@@ -44,6 +44,16 @@ def load_avg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def wait_for_load(below: float = 1.0, timeout_s: float = 600.0) -> list[float]:
+    """Waits until the 1-minute load average is under `below` (a stack that just
+    stopped leaves it high for minutes), at most timeout_s; returns the load then."""
+    deadline = time.monotonic() + timeout_s
+    while (load := load_avg())[0] >= below and time.monotonic() < deadline:
+        log(f"load {load[0]}: waiting for it to fall under {below:g}")
+        time.sleep(15)
+    return load
+
+
 def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 

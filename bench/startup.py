@@ -35,7 +35,16 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _stack import REPO, load_avg, log, machine, private_settings, today, write_results
+from _stack import (
+    REPO,
+    load_avg,
+    log,
+    machine,
+    private_settings,
+    today,
+    wait_for_load,
+    write_results,
+)
 from rta.pinot.query import PinotClient, PinotQueryError
 from rta.settings import Settings, settings_env
 from rta.stack import supervisor
@@ -150,7 +159,11 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep state dirs and logs")
     args = ap.parse_args()
     subprocess.run(["make", "-s", "setup"], cwd=REPO, check=True)  # cached: returns at once
-    runs = [one_run(i + 1, args.keep) for i in range(args.runs)]
+    runs = []
+    for i in range(args.runs):
+        # Each run starts on a quiet machine, not in the load the previous one left.
+        wait_for_load()
+        runs.append(one_run(i + 1, args.keep))
     median = statistics.median(r["first_row_s"] for r in runs)
     rss_gb = statistics.median((r["jvm_rss_mb"] + r["rta_up_rss_mb"]) / 1000 for r in runs)
     common = {"date": today(), "machine": machine(), "load_average_1m": load_avg()[0]}
