@@ -202,6 +202,7 @@ def test_the_page_shows_what_pinot_holds(
         page = _open(chromium, f"{url}/?at={_iso(mid)}")
         page.screenshot(path=tmp_path / "open-minute.png", full_page=True)
         open_start = mid_ms - mid_ms % MINUTE
+        # The page counts user_key (a hash of the id); this counts the ids themselves.
         ((users,),) = pinot_sql(
             stack,
             "SELECT DISTINCTCOUNT(user_id) FROM raw_events "

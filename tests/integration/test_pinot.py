@@ -7,6 +7,7 @@ and nothing assumes a table is empty.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -44,6 +45,11 @@ TIMESTAMPS = [
 def expected_ms(ts: str) -> int:
     """Epoch millis of an RFC 3339 string, sub-millisecond digits truncated."""
     return (datetime.fromisoformat(ts.replace("Z", "+00:00")) - EPOCH) // timedelta(milliseconds=1)
+
+
+def expected_user_key(user_id: str) -> int:
+    """The last 15 hex digits (60 bits) of the id's MD5, as a number."""
+    return int(hashlib.md5(user_id.encode()).hexdigest()[17:], 16)
 
 
 def wait_for(probe: Callable[[], Any], what: str, timeout_s: float = 60.0) -> Any:
@@ -155,19 +161,21 @@ def test_event_time_ms_is_right_for_every_offset(
 ) -> None:
     sid = ingested_session["session_id"]
     got = {
-        eid: (ts, ms, minute)
-        for eid, ts, ms, minute in rows(
+        eid: (ts, ms, minute, user_id, user_key)
+        for eid, ts, ms, minute, user_id, user_key in rows(
             pinot,
-            "SELECT event_id, event_timestamp, event_time_ms, event_minute_ms FROM raw_events "
-            f"WHERE session_id = '{sid}' LIMIT 100",
+            "SELECT event_id, event_timestamp, event_time_ms, event_minute_ms, user_id, "
+            f"user_key FROM raw_events WHERE session_id = '{sid}' LIMIT 100",
         )
     }
     for event in ingested_session["events"]:
-        ts, ms, minute = got[event["event_id"]]
+        ts, ms, minute, user_id, user_key = got[event["event_id"]]
         assert ts == event["event_timestamp"]  # kept exactly as sent
         assert ms == expected_ms(ts), ts
         # The second transform, chained on the first: the minute the event falls in.
         assert minute == expected_ms(ts) // 60_000 * 60_000, ts
+        # The number the open minute's DISTINCTCOUNT counts instead of the id.
+        assert user_key == expected_user_key(user_id), user_id
 
 
 def test_pinot_parses_the_time_of_records_without_the_jobs(
@@ -185,8 +193,8 @@ def test_pinot_parses_the_time_of_records_without_the_jobs(
             (
                 r := rows(
                     pinot,
-                    "SELECT event_timestamp, event_time_ms, event_minute_ms FROM raw_events "
-                    f"WHERE session_id = '{session_id}' LIMIT 100",
+                    "SELECT event_timestamp, event_time_ms, event_minute_ms, user_id, user_key "
+                    f"FROM raw_events WHERE session_id = '{session_id}' LIMIT 100",
                 )
             )
             and len(r) == len(events)
@@ -194,9 +202,10 @@ def test_pinot_parses_the_time_of_records_without_the_jobs(
         ),
         "the directly written events in raw_events",
     )
-    for ts, ms, minute in got:
+    for ts, ms, minute, user_id, user_key in got:
         assert ms == expected_ms(ts), ts
         assert minute == expected_ms(ts) // 60_000 * 60_000, ts
+        assert user_key == expected_user_key(user_id), user_id
 
 
 def test_every_seed_field_arrives(pinot: PinotClient, ingested_session: dict[str, Any]) -> None:

@@ -84,7 +84,7 @@ class FakePinot:
         if "FROM active_users_per_minute" in sql:
             rows = [[m, m + MINUTE, users_in(m)] for m in _minutes(lo, min(hi, self.closed_until))]
             return QueryResult(["window_start", "window_end", "active_users"], [], rows)
-        if "DISTINCTCOUNT(user_id)" in sql:
+        if "DISTINCTCOUNT(user_key)" in sql:
             rows = [[m, open_users_in(m)] for m in _minutes(lo - lo % MINUTE, hi)]
             return QueryResult(["minute", "active_users"], [], rows)
         if "event_type = 'purchase'" in sql:

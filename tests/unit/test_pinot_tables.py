@@ -133,7 +133,7 @@ def test_raw_events_dedups_on_event_id_with_indexes(defs: dict[str, TableDef]) -
     assert "upsertConfig" not in d.table  # one table cannot dedup and upsert
     index = d.table["tableIndexConfig"]
     assert {"event_type", "product_id"} <= set(index["invertedIndexColumns"])
-    time, minute = d.table["ingestionConfig"]["transformConfigs"]
+    time, minute, user_key = d.table["ingestionConfig"]["transformConfigs"]
     assert time["columnName"] == "event_time_ms"
     assert "event_timestamp" in time["transformFunction"]
     assert "$1" in time["transformFunction"]  # regex groups survive rendering
@@ -142,6 +142,10 @@ def test_raw_events_dedups_on_event_id_with_indexes(defs: dict[str, TableDef]) -
         "columnName": "event_minute_ms",
         "transformFunction": "round(event_time_ms, 60000)",
     }
+    # The open minute's DISTINCTCOUNT key: a LONG column, from user_id alone.
+    assert user_key["columnName"] == "user_key"
+    assert "md5(toUtf8(user_id))" in user_key["transformFunction"]
+    assert _fields(d.schema)["user_key"] == "LONG"
 
 
 @pytest.mark.parametrize("name", sorted(UPSERT_TABLES))
