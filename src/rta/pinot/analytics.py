@@ -46,10 +46,10 @@ FUNNEL_STEPS = ("page_view", "product_view", "add_to_cart", "purchase")
 MINUTE_COLUMN = "event_minute_ms"
 
 # raw_events' user_id as a number, computed at ingestion (raw_events.table.json): 60 bits
-# of the id's MD5. Pinot ships DISTINCTCOUNT's set of values from server to broker;
-# a set of longs costs a third of one of UUID strings (p99 29 ms against 83 ms over an
-# 83,000-event minute, docs/performance.md). Two of a minute's 50,000 users share a
-# key with odds of about 1 in a billion.
+# of the id's MD5. Pinot gathers DISTINCTCOUNT's set of values in every segment and
+# ships it from server to broker; a set of longs costs a fraction of one of UUID
+# strings (docs/performance.md). Two of a minute's 50,000 users share a key with odds
+# of about one in a billion.
 USER_KEY_COLUMN = "user_key"
 
 
