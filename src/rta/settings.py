@@ -336,7 +336,9 @@ class Settings(BaseSettings):
 
     state_dir: Path = Field(Path(".rta"), description="Data, logs and pid files of the stack.")
     cache_dir: Path = Field(
-        Path(".cache/jvm"), description="Resolved JVM classpaths written by `make setup`."
+        Path(".cache/jvm"),
+        description="Resolved JVM classpaths written by `make setup`, and the pipeline's "
+        "compiled Flink plans.",
     )
     java_home: Path | None = Field(
         None,

@@ -3,6 +3,7 @@ the newest snapshot), and stop it with a final savepoint to resume from."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,8 +11,11 @@ from pathlib import Path
 from rta.layout import Layout
 from rta.pipeline.gateway import GatewayError, SqlGateway, StatementResult
 from rta.pipeline.jobs import FlinkRest, newest_snapshot
+from rta.pipeline.plan import plan_file, with_plan
 from rta.pipeline.script import render, split_statements
 from rta.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,24 @@ def submit(
         properties["execution.savepoint.path"] = restore
         # A changed query may drop an operator; its old state is then discarded, not fatal.
         properties["execution.savepoint.ignore-unclaimed-state"] = "true"
+    statements = split_statements(render(settings))
+    plan = plan_file(settings, statements)
     gateway = SqlGateway(settings.flink.gateway)
     try:
-        results = gateway.run_script(
-            split_statements(render(settings)), properties, on_statement=on_statement
-        )
+        if plan is None:
+            results = gateway.run_script(statements, properties, on_statement=on_statement)
+        else:
+            try:
+                results = gateway.run_script(
+                    with_plan(statements, plan), properties, on_statement=on_statement
+                )
+            except GatewayError as exc:
+                # A plan this Flink cannot use (a file cut short, a connector that
+                # changed under the same SQL) must not stop the job: plan the SQL. A
+                # fault of the SQL itself fails again below, with its own message.
+                log.warning("the compiled plan %s failed (%s); planning the SQL", plan, exc)
+                plan.unlink(missing_ok=True)
+                results = gateway.run_script(statements, properties, on_statement=on_statement)
     finally:
         gateway.close()
     job_id = next((r.job_id for r in reversed(results) if r.job_id), None)

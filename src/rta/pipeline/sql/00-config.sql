@@ -27,6 +27,13 @@ SET 'table.exec.source.idle-timeout' = '${idle_timeout}';
 SET 'table.exec.emit.allow-lateness' = '${window_lateness}';
 SET 'table.exec.emit.late-fire.enabled' = 'true';
 SET 'table.exec.emit.late-fire.delay' = '0 s';
+-- rta submits the job from a compiled plan when it can (rta.pipeline.plan): the plan
+-- names the tables only, so their options come from the DDL of the session that runs
+-- it, and sets no operator ids, so the job from a plan and the one planned from this
+-- SQL have the same operators and restore each other's savepoints.
+SET 'table.plan.compile.catalog-objects' = 'IDENTIFIER';
+SET 'table.plan.restore.catalog-objects' = 'IDENTIFIER';
+SET 'table.exec.uid.generation' = 'DISABLED';
 -- Plan the shared de-duplication once for all three queries instead of once per query.
 SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 -- Each result key is written by one operator in order (a window, a session, a
