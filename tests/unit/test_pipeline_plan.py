@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
+import pytest
+
+from rta.pipeline import submit as submit_module
+from rta.pipeline.gateway import GatewayError, StatementResult
 from rta.pipeline.plan import plan_file, with_plan
 from rta.pipeline.script import render, split_statements
 from rta.settings import Settings
@@ -55,3 +60,47 @@ def test_the_job_sets_no_operator_ids_and_names_tables_only() -> None:
     assert "SET 'table.exec.uid.generation' = 'DISABLED'" in statements
     assert "SET 'table.plan.compile.catalog-objects' = 'IDENTIFIER'" in statements
     assert "SET 'table.plan.restore.catalog-objects' = 'IDENTIFIER'" in statements
+
+
+class _Rest:
+    def __init__(self, url: str) -> None: ...
+    def active_job(self) -> None:
+        return None
+
+    def close(self) -> None: ...
+
+
+class _Gateway:
+    """Fails the first script that runs a plan; records every script it is given."""
+
+    scripts: ClassVar[list[list[str]]] = []
+
+    def __init__(self, url: str) -> None: ...
+
+    def run_script(
+        self, statements: list[str], properties: object, on_statement: object
+    ) -> list[StatementResult]:
+        self.scripts.append(statements)
+        if any(s.startswith("EXECUTE PLAN") for s in statements):
+            raise GatewayError("Cannot load the plan")
+        return [StatementResult(statements[-1], "job-1", [], 0.1)]
+
+    def close(self) -> None: ...
+
+
+def test_a_plan_that_fails_is_dropped_and_the_sql_planned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(submit_module, "FlinkRest", _Rest)
+    monkeypatch.setattr(submit_module, "SqlGateway", _Gateway)
+    settings = Settings(cache_dir=tmp_path)
+    plan = _plan(settings)
+    assert plan is not None
+    plan.parent.mkdir(parents=True)
+    plan.write_text("{not a plan")
+    sub = submit_module.submit(settings, resume=False)
+    assert sub.job_id == "job-1"
+    first, second = _Gateway.scripts
+    assert first[-1] == f"EXECUTE PLAN '{plan}'"
+    assert second[-1].startswith("EXECUTE STATEMENT SET")
+    assert not plan.exists()  # the next start compiles a new one
