@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
@@ -73,7 +72,7 @@ class _Rest:
 class _Gateway:
     """Fails the first script that runs a plan; records every script it is given."""
 
-    scripts: ClassVar[list[list[str]]] = []
+    scripts: list[list[str]]
 
     def __init__(self, url: str) -> None: ...
 
@@ -92,6 +91,8 @@ def test_a_plan_that_fails_is_dropped_and_the_sql_planned(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(submit_module, "FlinkRest", _Rest)
+    # Each run of the test records its own scripts: no list left over from another.
+    monkeypatch.setattr(_Gateway, "scripts", [], raising=False)
     monkeypatch.setattr(submit_module, "SqlGateway", _Gateway)
     settings = Settings(cache_dir=tmp_path)
     plan = _plan(settings)
