@@ -182,7 +182,22 @@ class PinotSettings(_Section):
         description="Kafka bootstrap servers as Pinot's servers see them (default: kafka's).",
     )
     replicas: int = Field(1, ge=1, description="Replicas per partition of every table.")
-    flush_rows: int = Field(500_000, ge=1, description="Rows per consuming segment before commit.")
+    flush_rows: int = Field(
+        500_000,
+        ge=1,
+        description="Rows per consuming segment before commit, split among the partitions "
+        "a server consumes.",
+    )
+    # session_analytics takes one upsert per event, so with the same threshold its
+    # segments fill at the same moment as raw_events' and the server builds both tables'
+    # at once (at most 4 builds at a time in 0.11): raw_events then stops consuming for
+    # its own build plus a wait for the sessions' (docs/performance.md, Freshness).
+    session_flush_rows: int = Field(
+        1_200_000,
+        ge=1,
+        description="flush_rows of session_analytics (one row per update); not a multiple "
+        "of flush_rows, so that its commits and raw_events' rarely coincide.",
+    )
     flush_time: str = Field("1h", description="Longest time a consuming segment stays open.")
     tables_dir: Path | None = Field(
         None,

@@ -38,7 +38,12 @@ def settings(tmp_path: Any) -> Settings:
     return Settings(
         state_dir=tmp_path,
         kafka=KafkaSettings(port=19999, accepted_topic="accepted_x"),
-        pinot=PinotSettings(kafka_bootstrap="kafka.internal:29092", flush_rows=1234, replicas=2),
+        pinot=PinotSettings(
+            kafka_bootstrap="kafka.internal:29092",
+            flush_rows=1234,
+            session_flush_rows=4321,
+            replicas=2,
+        ),
     )
 
 
@@ -78,7 +83,8 @@ def test_rendered_json_has_every_placeholder_filled(
         assert "${" not in text
         streams = d.table["tableIndexConfig"]["streamConfigs"]
         assert streams["stream.kafka.broker.list"] == "kafka.internal:29092"
-        assert streams["realtime.segment.flush.threshold.rows"] == "1234"
+        rows = "4321" if d.name == "session_analytics" else "1234"
+        assert streams["realtime.segment.flush.threshold.rows"] == rows
         assert streams["realtime.segment.flush.threshold.time"] == "1h"
         assert d.table["segmentsConfig"]["replicasPerPartition"] == "2"
     assert defs["raw_events"].topic == "accepted_x"

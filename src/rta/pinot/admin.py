@@ -73,6 +73,7 @@ def render_tables(settings: Settings) -> list[TableDef]:
             "kafka_bootstrap": p.kafka_bootstrap or settings.kafka.bootstrap,
             "topic": topics[name],
             "flush_rows": p.flush_rows,
+            "session_flush_rows": p.session_flush_rows,
             "flush_time": p.flush_time,
             "replicas": p.replicas,
         }
