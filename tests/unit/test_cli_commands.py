@@ -222,12 +222,26 @@ def test_kafka_first_then_the_rest_in_parallel(monkeypatch: pytest.MonkeyPatch) 
         settings, on_result=lambda r: seen.append(r.component), on_ready=_set_up()
     )
     assert log[:2] == ["start kafka", "ready kafka"]
-    # All started before any was ready: they ran at the same time, and the collector
-    # only once Kafka (with its topics) was ready.
-    assert set(log[2:5]) == {"start pinot", "start flink", "start collector"}
+    # Flink and the collector started before either was ready: at the same time, and
+    # only once Kafka (with its topics) was ready; Pinot once Flink's JVMs answered.
+    assert set(log[2:4]) == {"start flink", "start collector"}
+    assert log.index("start pinot") > log.index("ready flink")
     assert [r.component for r in results] == ["kafka", "pinot", "flink", "collector"]
     assert sorted(seen) == ["collector", "flink", "kafka", "pinot"]
     assert results[2].changes == ("set up flink",)
+
+
+def test_a_failed_flink_start_does_not_hold_up_pinot(monkeypatch: pytest.MonkeyPatch) -> None:
+    log: list[str] = []
+    comps: list[Component] = [
+        _Fake("kafka", log, 0.0),
+        _Fake("pinot", log, 0.0),
+        _Fake("flink", log, 0.0, fail="start"),
+    ]
+    settings = _with_fakes(monkeypatch, comps)
+    with pytest.raises(StartupError, match="flink did not become ready"):
+        supervisor.up(settings, on_ready=_set_up())
+    assert "ready pinot" in log
 
 
 def test_parallel_failures_name_the_first_and_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
