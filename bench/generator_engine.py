@@ -20,7 +20,9 @@ Modes:
   the end. The producer's threads only retry the connection now and then.
 
 Per mode it prints events/s (wall clock), the main thread's CPU µs per event
-(`time.thread_time`, split into generation and sink), the warm start's cost
+(`time.thread_time`, split into generation and sink, and how much of it the kernel
+took: page faults, mostly the produce mode's queue growing into fresh memory, which a
+run that delivers reuses), the warm start's cost
 (the visits in progress made before the first event, not in the per-event
 figures) and the 1-minute load average, which on a shared 2-core machine says how
 far to trust the run. `--profile`: cProfile of the engine, by own time.
@@ -33,6 +35,7 @@ import cProfile
 import json
 import os
 import pstats
+import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +68,7 @@ class Result:
     sink_cpu_s: float
     warm_s: float
     load: float
+    kernel_s: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -75,7 +79,8 @@ class Result:
         return (
             f"{self.mode:8s} {self.rate:>10,.0f} events/s  main thread "
             f"{(self.gen_cpu_s + self.sink_cpu_s) * us:5.2f} µs/event "
-            f"(generate {self.gen_cpu_s * us:5.2f}, sink {self.sink_cpu_s * us:5.2f})  "
+            f"(generate {self.gen_cpu_s * us:5.2f}, sink {self.sink_cpu_s * us:5.2f}; "
+            f"kernel {self.kernel_s * us:4.2f})  "
             f"warm start {self.warm_s:.2f} s  load {self.load:.2f}"
         )
 
@@ -123,6 +128,7 @@ def measure(mode: str, events: int, think_median_s: float | None, profile: bool)
     gen = snk = 0.0
     done = 0
     wall0 = time.perf_counter()
+    kernel0 = resource.getrusage(resource.RUSAGE_THREAD).ru_stime
     if prof is not None:
         prof.enable()
     while done < events:
@@ -137,12 +143,13 @@ def measure(mode: str, events: int, think_median_s: float | None, profile: bool)
     if prof is not None:
         prof.disable()
     wall = time.perf_counter() - wall0
+    kernel = resource.getrusage(resource.RUSAGE_THREAD).ru_stime - kernel0
     if producer is not None:
         producer.purge()  # never delivered: drop them rather than wait
         producer.flush(0)
     if prof is not None:
         pstats.Stats(prof).sort_stats("tottime").print_stats(12)
-    return Result(mode, done, wall, gen, snk, warm_s, os.getloadavg()[0])
+    return Result(mode, done, wall, gen, snk, warm_s, os.getloadavg()[0], kernel)
 
 
 def main() -> None:
@@ -169,6 +176,7 @@ def main() -> None:
                 "main_thread_us_per_event": round((r.gen_cpu_s + r.sink_cpu_s) * 1e6 / r.events, 3),
                 "generate_us_per_event": round(r.gen_cpu_s * 1e6 / r.events, 3),
                 "sink_us_per_event": round(r.sink_cpu_s * 1e6 / r.events, 3),
+                "kernel_us_per_event": round(r.kernel_s * 1e6 / r.events, 3),
                 "events": r.events,
                 "think_median_s": args.think_median,
                 "load_average_1m": r.load,

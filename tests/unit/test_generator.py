@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from collections import Counter, defaultdict
@@ -269,6 +270,43 @@ def test_batches_are_exact() -> None:
     stream = EventStream(GeneratorConfig(seed=1), SimulatedClock(parse_start(START), 1.0))
     values, keys = stream.next_batch(123)
     assert len(values) == len(keys) == 123
+    # More records than the pool of think times holds (they are drawn in runs of it).
+    assert len(stream.think_ms) < 70_000
+    values, keys = stream.next_batch(70_000)
+    assert len(values) == len(keys) == 70_000
+
+
+def test_simulated_clock_stamps_start_plus_i_steps() -> None:
+    for step in (0, 1, 2.0, 1000.0, 0.5, 7.3):
+        clock = SimulatedClock(1_767_225_600_000, step)
+        times = clock.batch(5) + clock.batch(0) + clock.batch(1000)
+        assert times == [1_767_225_600_000 + int(i * step) for i in range(1005)]
+        assert clock.now_ms() == times[-1]
+
+
+def test_pauses_beyond_the_timing_wheel_come_back() -> None:
+    """Think times longer than the wheel's ~17.5 minutes wait apart and come back on time,
+    and no visit in progress is lost on the way."""
+    # A median of 15 minutes puts a third of the pauses beyond the wheel.
+    traffic = Traffic(think_median_s=900.0, think_sigma=0.5)
+    clock = SimulatedClock(parse_start(START), 1000.0)
+    # No warm start: every pause beyond the wheel is scheduled by the hot loop.
+    stream = EventStream(GeneratorConfig(seed=2, traffic=traffic), clock, rate=0.0)
+    sink = MemorySink()
+    for _ in range(8):  # 8,000 events, one per simulated second: 2.2 hours
+        sink.write(*stream.next_batch(1000))
+    gaps = [
+        (b.timestamp - a.timestamp).total_seconds()
+        for session in _by_session(sink.events()).values()
+        for a, b in itertools.pairwise(session)
+    ]
+    assert max(gaps) > 20 * 60
+    assert sum(gap > 17.5 * 60 for gap in gaps) > 0.2 * len(gaps)
+    # Every visit in progress waits in the calendar (a wheel slot holds a visit, or a
+    # bucket of visits due in the same ms), and only once.
+    waiting = [v for x in stream._wheel if x for v in (x if isinstance(x[0], list) else [x])]
+    waiting += [v for due in stream._far.values() for v in due] + list(stream._ready)
+    assert len({id(v) for v in waiting}) == len(waiting) == stream.in_progress > 0
 
 
 def test_stop_flag_ends_the_run_cleanly() -> None:
@@ -409,13 +447,72 @@ def test_visit_ids_are_canonical_uuid4_and_event_ids_unique() -> None:
     assert len(seen) == 300 * 20
 
 
+def test_visit_id_block_is_visit_ids_in_bulk() -> None:
+    import random
+
+    from rta.generator.ids import VISIT_BITS, visit_id_block, visit_ids
+
+    first = 2**36 - 500  # the visit numbers' scramble wraps inside the block
+    session_ids, heads = visit_id_block(random.Random(3), first, 1000)
+    drawn = random.Random(3).randbytes(VISIT_BITS // 8 * 1000)
+    assert len(session_ids) == len(heads) == 1000
+    for k in range(1000):
+        session_id, head = visit_ids(int.from_bytes(drawn[26 * k : 26 * (k + 1)]), first + k)
+        assert (session_ids[k], heads[k]) == (session_id, '{"event_id":"' + head)
+
+
+def test_user_ids_are_unique_canonical_uuid4() -> None:
+    import random
+
+    from faker import Faker
+
+    from rta.generator.population import Population
+
+    pop = Population(1_000_000, random.Random(5), Faker("en_US"))
+    ids = [pop.user(index).user_id for index in range(0, 1_000_000, 10)]
+    assert len(set(ids)) == len(ids)
+    for value in ids[:: len(ids) // 2000]:
+        u = uuid.UUID(value)
+        assert str(u) == value and u.version == 4 and u.variant == uuid.RFC_4122
+
+
+def test_kafka_sink_polls_between_chunks_and_keeps_the_order() -> None:
+    from rta.generator.kafka_sink import KafkaSink
+    from rta.kafka.client import POLL_EVERY
+    from rta.kafka.delivery import DeliveryTracker
+
+    class Producer:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, object]] = []
+            self.full = 2  # the queue is full for a while, in the middle
+
+        def produce(self, topic: str, value: str, key: bytes) -> None:
+            if value == "v1500" and self.full:
+                self.full -= 1
+                raise BufferError("Local: Queue full")
+            self.calls.append(("produce", (topic, value, key)))
+
+        def poll(self, timeout: float) -> int:
+            self.calls.append(("poll", timeout))
+            return 0
+
+    producer = Producer()
+    sink = KafkaSink(producer, DeliveryTracker(), "t")  # type: ignore[arg-type]
+    n = 2 * POLL_EVERY + 500
+    sink.write([f"v{i}" for i in range(n)], [f"k{i}".encode() for i in range(n)])
+    sent = [args for what, args in producer.calls if what == "produce"]
+    assert sent == [("t", f"v{i}", f"k{i}".encode()) for i in range(n)]
+    # A poll after each chunk of POLL_EVERY, and one while the queue was full.
+    assert [args for what, args in producer.calls if what == "poll"] == [0, 0.05, 0, 0]
+
+
 def test_max_events_is_bounded_by_the_event_id_index() -> None:
     Funnel(max_events=2000)
     with pytest.raises(ValueError, match="max_events"):
         Funnel(max_events=2001)
 
 
-def test_population_json_parts_match_the_user() -> None:
+def test_population_base_fields_match_the_user() -> None:
     import random
 
     from faker import Faker
@@ -425,9 +522,8 @@ def test_population_json_parts_match_the_user() -> None:
     pop = Population(1_000_000, random.Random(5), Faker("en_US"))
     for index in (0, 1, 99_999, 100_000, 999_999):
         user = pop.user(index)
-        pre, post = pop.json_parts(index)
-        line = json.loads('{"x":"' + pre + "S" + post + "}")
-        assert line["user_id"] == user.user_id
+        line = json.loads('{"x":"' + pop.base_fields(index, "S") + "}")
+        assert (line["user_id"], line["session_id"]) == (user.user_id, "S")
         assert (line["device_type"], line["os"], line["browser"], line["location"]) == (
             user.device_type,
             user.os,

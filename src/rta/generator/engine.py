@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from math import floor
 from random import Random
@@ -33,15 +33,7 @@ from faker import Faker
 from rta.generator.chaos import Chaos, make_invalid
 from rta.generator.clock import Clock
 from rta.generator.funnel import Funnel, SessionPlanner
-from rta.generator.ids import (
-    EVENT_ID_MID,
-    MASK36,
-    MULT36,
-    VISIT_BITS,
-    VISIT_CLEAR,
-    VISIT_SET,
-    uuid4_str,
-)
+from rta.generator.ids import EVENT_ID_MID, uuid4_str, visit_id_block
 from rta.generator.population import Population, build_catalogue, build_pages
 from rta.generator.timefmt import MILLIS_Z, MIXED_OFFSETS, render_offset, second_prefix
 from rta.generator.traffic import Traffic
@@ -66,6 +58,10 @@ _ID_MID: tuple[str, ...] = ("",) * _FIRST + EVENT_ID_MID
 _WHEEL_BITS = 20
 _WHEEL = 1 << _WHEEL_BITS
 _MASK = _WHEEL - 1
+_NEVER = 1 << 62  # no visit waits in far (epoch ms are far below it)
+
+# New visits' ids are made this many at a time (rta.generator.ids.visit_id_block).
+_ID_BLOCK = 1024
 
 
 class _Bucket(list[Any]):
@@ -135,6 +131,8 @@ class EventStream:
         self._think_bits = len(self._think).bit_length() - 1
         if len(self._think) != 1 << self._think_bits:
             raise ValueError("the think-time pool's size must be a power of 2")
+        # The pool twice over, so that _think_draws() takes any run of it as one slice.
+        self._think_ring = self._think + self._think
         self._visit_offset = self._rnd.getrandbits(36)
         self._new_visit = self._make_new_visit()
         self._sec = -1
@@ -146,11 +144,13 @@ class EventStream:
         self._prev: tuple[list[str], list[bytes]] = ([], [])
         self._invalid_recent: set[str] = set()
         self._invalid_prev: set[str] = set()
-        # Visits in progress: the calendar (wheel, and far: due ms -> visits); visits
-        # already due, longest first; the next ms not yet moved to `_ready`. O(1) per
-        # event where a heap of tens of thousands of visits costs a few microseconds.
+        # Visits in progress: the calendar (wheel, and far: due ms -> visits, with the
+        # earliest of those ms); visits already due, longest first; the next ms not yet
+        # moved to `_ready`. O(1) per event where a heap of tens of thousands of visits
+        # costs a few microseconds.
         self._wheel: list[Any] = [None] * _WHEEL
         self._far: dict[int, list[list[Any]]] = {}
+        self._far_next = _NEVER
         self._ready: deque[list[Any]] = deque()
         self._scan: int | None = None
         self._ended = 0  # visits whose last event is out (in_progress = sessions - ended)
@@ -160,41 +160,41 @@ class EventStream:
         """new_visit(): a visit planned in full, as the flat list the hot loop reads.
 
         A closure over what it reads, because it runs for every fourth event or so and
-        attribute look-ups on self would cost as much as the rest. One VISIT_BITS draw
-        makes both the session id and the visit's event ids (rta.generator.ids).
+        attribute look-ups on self would cost as much as the rest. The session id and
+        the head of the visit's event ids come from _visit_ids() (rta.generator.ids).
         """
         rnd, stats = self._rnd, self.stats
-        random, getrandbits = rnd.random, rnd.getrandbits
+        random = rnd.random
         traffic, users = self.config.traffic, self.config.users
-        json_parts = self.population.json_parts
+        base_fields = self.population.base_fields
         plan_into = self._planner.plan_into
         explorer_share = traffic.explorer_share
         # Traffic.user_index inlined, with the same floating-point steps.
         skew_a = 1.0 - traffic.user_skew
         skew_c, skew_inv = (users + 1) ** skew_a - 1.0, 1.0 / skew_a
         last_user = users - 1
-        offset = self._visit_offset
-        visits = 0
+        next_ids = self._visit_ids().__next__
 
         def new_visit() -> list[Any]:
-            nonlocal visits
             user = int((1.0 + random() * skew_c) ** skew_inv) - 1
-            pre, post = json_parts(user if user < last_user else last_user)
-            h = "%052x" % ((getrandbits(VISIT_BITS) & VISIT_CLEAR) | VISIT_SET)
-            session_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
-            n = "%09x" % (((visits + offset) * MULT36) & MASK36)
-            visits += 1
-            visit = [
-                _FIRST,
-                session_id.encode(),
-                f'{{"event_id":"{h[32:40]}-{h[40:44]}-{h[44:48]}-{h[48:52]}-{n}',
-                f"{pre}{session_id}{post}",
-            ]
+            session_id, head = next_ids()
+            base = base_fields(user if user < last_user else last_user, session_id)
+            visit = [_FIRST, session_id.encode(), head, base]
             plan_into(visit, random() < explorer_share)
             stats.sessions += 1
             return visit
 
         return new_visit
+
+    def _visit_ids(self) -> Iterator[tuple[str, str]]:
+        """(session id, event id head) of each new visit, in visit order. Made
+        _ID_BLOCK visits at a time: one random draw and a few dozen slice copies per
+        block cost a fraction of formatting each visit's ids on its own."""
+        first = self._visit_offset
+        while True:
+            session_ids, heads = visit_id_block(self._rnd, first, _ID_BLOCK)
+            first += _ID_BLOCK
+            yield from zip(session_ids, heads, strict=True)
 
     def _warm_up(self, t0: int) -> None:
         """Visits already in progress at t0, about as many as the rate keeps going
@@ -230,6 +230,7 @@ class EventStream:
                 self._wheel[i] = _Bucket((x, v))
         else:
             self._far.setdefault(at, []).append(v)
+            self._far_next = min(self._far_next, at)
 
     def sample_visit(self) -> list[str]:
         """A new visit's events (their type-specific parts), planned as the stream plans
@@ -261,16 +262,10 @@ class EventStream:
         keys: list[bytes] = []
         add_value, add_key = values.append, keys.append
         wheel, far, ready = self._wheel, self._far, self._ready
-        pop_far, pop_ready, ready_one, ready_all = (
-            far.pop,
-            ready.popleft,
-            ready.append,
-            ready.extend,
-        )
-        bucket, ended = _Bucket, self._ended
-        think, think_bits = self._think, self._think_bits
+        pop_ready, ready_one, ready_all = ready.popleft, ready.append, ready.extend
+        bucket, ended, mask, horizon = _Bucket, self._ended, _MASK, _WHEEL
         new_visit = self._new_visit
-        random, getrandbits = self._rnd.random, self._rnd.getrandbits
+        random = self._rnd.random
         held = self._held
         chaos_p = self.config.chaos.total
         id_mid, millis_z = _ID_MID, MILLIS_Z
@@ -281,25 +276,30 @@ class EventStream:
             self._scan = times[0]
             self._warm_up(times[0])
         scan = self._scan if self._scan is not None else 0
+        # Far holds a few visits at any time, so it is nearly never empty: compare with
+        # its earliest ms rather than look every ms up in it.
+        far_next = self._far_next
         v: list[Any] | None = self._last
-        for t in times:
+        for t, think in zip(times, self._think_draws(len(times)), strict=True):
             if held and held[0][0] <= t:
                 while held and held[0][0] <= t:
                     _, _, value, key = heapq.heappop(held)
                     add_value(value)
                     add_key(key)
-            if t - sec_ms >= 1000 or t < sec_ms:
+            ms = t - sec_ms
+            if not 0 <= ms < 1000:
                 sec = t // 1000
                 sec_ms = sec * 1000
                 sec_prefix = second_prefix(sec)
+                ms = t - sec_ms
             while scan <= t:
-                if far:  # scheduled before what the wheel holds for the same ms
-                    due = pop_far(scan, None)
-                    if due is not None:
-                        ready_all(due)
-                x = wheel[scan & _MASK]
+                if scan >= far_next:  # scheduled before what the wheel holds for this ms
+                    ready_all(far.pop(far_next))
+                    far_next = min(far) if far else _NEVER
+                slot = scan & mask
+                x = wheel[slot]
                 if x is not None:
-                    wheel[scan & _MASK] = None
+                    wheel[slot] = None
                     if x.__class__ is bucket:
                         ready_all(x)
                     else:
@@ -307,36 +307,53 @@ class EventStream:
                 scan += 1
             if chaos_p and random() < chaos_p:
                 self._scan, self._last, self._ended = scan, v, ended
-                self._chaos(t, sec_prefix + millis_z[t - sec_ms], values, keys)
-                v, ended = self._last, self._ended
+                self._far_next = far_next
+                self._chaos(t, sec_prefix + millis_z[ms], values, keys)
+                v, ended, far_next = self._last, self._ended, self._far_next
                 continue
             # The visit due longest, or a new one when none is due yet.
             v = pop_ready() if ready else new_visit()
             i = v[0]
-            add_value(f"{v[2]}{id_mid[i]}{sec_prefix}{millis_z[t - sec_ms]}{v[3]}{v[i]}")
+            add_value(f"{v[2]}{id_mid[i]}{sec_prefix}{millis_z[ms]}{v[3]}{v[i]}")
             add_key(v[1])
             i += 1
             if i < len(v):
                 v[0] = i
-                at = t + think[getrandbits(think_bits)]
-                if at - scan < _WHEEL:  # _schedule() inlined; at >= scan > t
-                    x = wheel[at & _MASK]
+                at = t + think
+                if at - scan < horizon:  # _schedule() inlined; at >= scan > t
+                    slot = at & mask
+                    x = wheel[slot]
                     if x is None:
-                        wheel[at & _MASK] = v
+                        wheel[slot] = v
                     elif x.__class__ is bucket:
                         x.append(v)
                     else:
-                        wheel[at & _MASK] = bucket((x, v))
+                        wheel[slot] = bucket((x, v))
                 else:
                     far.setdefault(at, []).append(v)
+                    if at < far_next:
+                        far_next = at
             else:
                 ended += 1
         self._sec, self._sec_prefix = sec, sec_prefix
         self._scan, self._last, self._ended = scan, v, ended
+        self._far_next = far_next
         self.stats.records += count
         self._prev = (values, keys)
         self._invalid_prev, self._invalid_recent = self._invalid_recent, set()
         return values, keys
+
+    def _think_draws(self, count: int) -> list[int]:
+        """Think times for `count` events: runs of the pool from random places. The pool
+        holds independent draws, so a run of it is as random as drawing each one, and a
+        slice costs nothing next to a getrandbits() and an index per event."""
+        pool, ring, bits = self._think, self._think_ring, self._think_bits
+        getrandbits = self._rnd.getrandbits
+        draws: list[int] = []
+        while len(draws) < count:
+            at = getrandbits(bits)
+            draws += ring[at : at + min(count - len(draws), len(pool))]
+        return draws
 
     def _step(self, t: int, ts: str) -> tuple[list[Any], str]:
         """The next event of the visit due longest (or of a new visit), rendered with

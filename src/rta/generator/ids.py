@@ -4,6 +4,7 @@ and keeps a seeded run reproducible."""
 
 from __future__ import annotations
 
+import struct
 from random import Random
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "VERSION_SET",
     "VISIT_BITS",
     "uuid4_str",
+    "visit_id_block",
     "visit_ids",
 ]
 
@@ -58,3 +60,63 @@ def visit_ids(bits: int, visit_no: int) -> tuple[str, str]:
         f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}",
         f"{h[32:40]}-{h[40:44]}-{h[44:48]}-{h[48:52]}-{n}",
     )
+
+
+# visit_id_block() lays a block's ids out in ASCII buffers of fixed-width records and
+# fills each character position of all records with one strided slice assignment, so
+# the cost per id is a few bytes copied in C instead of a format and five slices
+# (~1.3 µs a visit as visit_ids() does it, ~0.4 µs in blocks of 1,024).
+_VARIANT = bytes.maketrans(b"0123456789abcdef", b"89ab89ab89ab89ab")
+_HEAD_PREFIX = b'{"event_id":"'
+# Record widths, each with a ',' that split() cuts at (no id or head contains one).
+_SID_W = 37
+_HEAD_W = len(_HEAD_PREFIX) + 34
+# Where the 8-4-4-4-12 groups' hex digits go in a dashed id: (first char, digits).
+_GROUPS = ((0, 8), (9, 4), (14, 4), (19, 4), (24, 12))
+
+
+def _digit_map(
+    first_digit: int, base: int, groups: tuple[tuple[int, int], ...]
+) -> list[tuple[int, int]]:
+    """(position in the record, position among the 52 random hex digits) per digit."""
+    out, digit = [], first_digit
+    for start, n in groups:
+        for k in range(n):
+            out.append((base + start + k, digit))
+            digit += 1
+    return out
+
+
+# Session id: digits 0-31; event id head: digits 32-51, the 20 of '8-4-4-4-'.
+_SID_DIGITS = _digit_map(0, 0, _GROUPS)
+_HEAD_DIGITS = _digit_map(32, len(_HEAD_PREFIX), _GROUPS[:4])
+# Version and variant digits (12 and 16 of a UUID's 32), by position in the record.
+_SID_VERSION, _SID_VARIANT = 14, 19
+_HEAD_VERSION, _HEAD_VARIANT = len(_HEAD_PREFIX) + 14, len(_HEAD_PREFIX) + 19
+_HEAD_NUMBER = len(_HEAD_PREFIX) + 24  # the visit number's 9 hex digits
+
+
+def visit_id_block(rnd: Random, first_visit_no: int, count: int) -> tuple[list[str], list[str]]:
+    """visit_ids() of `count` visits from first_visit_no on, drawing VISIT_BITS bits per
+    visit as rnd.randbytes(): visit k's ids equal visit_ids(int.from_bytes(its 26 bytes),
+    first_visit_no + k). Returns (session ids, event id heads)."""
+    digits = rnd.randbytes(VISIT_BITS // 8 * count).hex().encode()
+    sids = bytearray(b"-" * (_SID_W - 1) + b",") * count
+    heads = bytearray(_HEAD_PREFIX + b"-" * (_HEAD_W - len(_HEAD_PREFIX) - 1) + b",") * count
+    for out, width, positions in ((sids, _SID_W, _SID_DIGITS), (heads, _HEAD_W, _HEAD_DIGITS)):
+        for at, digit in positions:
+            out[at::width] = digits[digit::52]
+    for out, width, version, variant in (
+        (sids, _SID_W, _SID_VERSION, _SID_VARIANT),
+        (heads, _HEAD_W, _HEAD_VERSION, _HEAD_VARIANT),
+    ):
+        out[version::width] = b"4" * count
+        out[variant::width] = out[variant::width].translate(_VARIANT)
+    # The visit numbers' scramble (n * MULT36) & MASK36 is an arithmetic progression
+    # mod 2**36: the low 9 hex digits of each 64-bit big-endian start + k * MULT36.
+    start = first_visit_no * MULT36 & MASK36
+    numbers = struct.pack(f">{count}Q", *range(start, start + count * MULT36, MULT36))
+    hex_numbers = numbers.hex().encode()
+    for k in range(9):
+        heads[_HEAD_NUMBER + k :: _HEAD_W] = hex_numbers[7 + k :: 16]
+    return sids.decode().split(",")[:count], heads.decode().split(",")[:count]
