@@ -50,8 +50,9 @@ def up(
 ) -> None:
     """Start the whole local stack and stream generated events into it (what `make run` runs).
 
-    Checks Java, memory and disk; starts Kafka, then Pinot, Flink, the HTTP collector
-    and the dashboard in parallel; creates topics and tables; submits the pipeline
+    Checks Java, memory and disk; starts Kafka, then Flink, the HTTP collector and
+    the dashboard in parallel, and Pinot once Flink answers (the first result waits on
+    Flink, not Pinot); creates topics and tables; submits the pipeline
     (resuming from its last checkpoint); prints what runs where; then generates
     events until Ctrl-C, restarting any process that exits.
     Ctrl-C flushes the generator and stops everything in reverse order, Flink
