@@ -199,6 +199,15 @@ class PinotSettings(_Section):
         "of flush_rows, so that its commits and raw_events' rarely coincide.",
     )
     flush_time: str = Field("1h", description="Longest time a consuming segment stays open.")
+    # A table's partitions fill together and stop consuming until their segments are
+    # built and committed: on two cores, four builds at once kept each partition
+    # stopped for longer than two at a time (docs/performance.md, Freshness).
+    segment_builds: int = Field(
+        2,
+        ge=1,
+        description="Segments the local Pinot server builds at a time (Pinot's default: 4); "
+        "about the number of cores.",
+    )
     tables_dir: Path | None = Field(
         None,
         description="Directory of the table and schema .json files (default: the packaged ones).",

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from rta.settings import PinotSettings, Settings
 from rta.stack.artifacts import classpath
 from rta.stack.errors import ArtifactsMissingError, JavaError, PortInUseError, StartupError
-from rta.stack.java import find_java
+from rta.stack.java import Java, find_java
+from rta.stack.pinot import PinotComponent
 from rta.stack.probes import ensure_ports_free, log_tail, wait_ready
 from rta.stack.process import ServiceProcess
 
@@ -99,3 +101,11 @@ def test_kafka_cluster_ids_never_look_like_options() -> None:
 
     ids = [_cluster_id() for _ in range(5000)]
     assert all(len(i) == 22 and not i.startswith("-") for i in ids)
+
+
+def test_pinot_server_conf_builds_as_many_segments_at_a_time_as_set(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path, pinot=PinotSettings(segment_builds=3))
+    comp = PinotComponent(settings, Java(Path("/usr/bin/java"), 17))
+    comp._render()
+    conf = (comp.conf_dir / "server.conf").read_text()
+    assert "pinot.server.instance.realtime.max.parallel.segment.builds=3\n" in conf

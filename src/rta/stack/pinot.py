@@ -169,6 +169,7 @@ class PinotComponent(Component):
             admin_port=p.server_admin_port,
             data_dir=dirs["server"] / "data",
             segment_dir=dirs["server"] / "segments",
+            segment_builds=p.segment_builds,
         )
         render_template("pinot-log4j2.xml", self.log4j_file, root_level="info")
 
