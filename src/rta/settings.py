@@ -190,8 +190,8 @@ class PinotSettings(_Section):
     )
     # session_analytics takes one upsert per event, so with the same threshold its
     # segments fill at the same moment as raw_events' and the server builds both tables'
-    # at once (at most 4 builds at a time in 0.11): raw_events then stops consuming for
-    # its own build plus a wait for the sessions' (docs/performance.md, Freshness).
+    # together (only segment_builds at a time): raw_events then stops consuming for its
+    # own build plus a wait for the sessions' (docs/performance.md, Freshness).
     session_flush_rows: int = Field(
         1_200_000,
         ge=1,

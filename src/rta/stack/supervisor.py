@@ -105,8 +105,7 @@ def up(
 
     Kafka comes first (what the others do on it must find it ready); the rest then
     start in parallel threads, each in STARTS_AFTER once the one it names answered.
-    When several fail, the first in start order is raised,
-    naming the others.
+    When several fail, the first in start order is raised, naming the others.
     """
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     local = {c.name: c for c in components(settings, names)}
