@@ -53,7 +53,8 @@ EVENT_ID_MID: tuple[str, ...] = tuple(
 
 def visit_ids(bits: int, visit_no: int) -> tuple[str, str]:
     """(session id, event id head) of the visit_no-th visit from VISIT_BITS random bits;
-    event k's id is head + EVENT_ID_MID[k][:3]. (The engine inlines this.)"""
+    event k's id is head + EVENT_ID_MID[k][:3]. The reference for visit_id_block(),
+    which the engine uses and the tests hold to this, one visit at a time."""
     h = "%052x" % ((bits & VISIT_CLEAR) | VISIT_SET)
     n = "%09x" % ((visit_no * MULT36) & MASK36)
     return (
