@@ -7,6 +7,11 @@ stacks. Flink's own flame graphs (rest.flamegraph.enabled) show one vertex at a
 time; this shows every vertex in one table, which is what a two-core machine
 needs: every operator competes for the same CPU, so busy/back-pressure ratios
 mislead and sample shares do not.
+
+`summarise(..., folded=path)` also writes the busiest thread's stacks in the folded
+format of Brendan Gregg's flamegraph.pl (one `frame;frame;...;leaf count` line per
+distinct stack), which flamegraph.pl, speedscope or Firefox's profiler render as a
+flame graph.
 """
 
 from __future__ import annotations
@@ -49,15 +54,22 @@ def _short(method: str) -> str:
     return ".".join(parts[-2:])
 
 
-def summarise(recording: Path, threads: int = 4, methods: int = 12) -> dict[str, Any]:
-    """Sample shares per task thread, and the top inclusive methods of the busiest.
+def summarise(
+    recording: Path, threads: int = 4, methods: int = 12, folded: Path | None = None
+) -> dict[str, Any]:
+    """Sample shares per task thread; the top inclusive and self methods of the busiest.
 
     Reads `jfr print` line by line: a recording of a few minutes prints gigabytes,
-    which must not be held in memory at once."""
+    which must not be held in memory at once. With `folded`, the busiest thread's
+    stacks go there in flamegraph.pl's folded format (stacks under 0.05 % of its
+    samples are left out, so the file stays small)."""
     per_thread: Counter[str] = Counter()
     inclusive: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    # Self time: the frame on top of the stack, where the CPU actually was.
+    own: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    stacks: defaultdict[str, Counter[str]] = defaultdict(Counter)
     thread = "?"
-    frames: set[str] = set()
+    frames: list[str] = []
     in_stack = False
     with subprocess.Popen(
         ["jfr", "print", "--stack-depth", "64", "--events", "jdk.ExecutionSample",
@@ -68,7 +80,7 @@ def summarise(recording: Path, threads: int = 4, methods: int = 12) -> dict[str,
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("jdk.ExecutionSample"):
-                thread, frames, in_stack = "?", set(), False
+                thread, frames, in_stack = "?", [], False
             elif (m := _THREAD.match(line)) is not None:
                 thread = _TASK_SUFFIX.sub("", m.group(1))[:100]
             elif line.strip().startswith("stackTrace = ["):
@@ -76,12 +88,21 @@ def summarise(recording: Path, threads: int = 4, methods: int = 12) -> dict[str,
             elif in_stack and line.strip() == "]":
                 in_stack = False
             elif in_stack and (m := _FRAME.match(line)) is not None:
-                frames.add(_short(m.group(1)))
+                frames.append(_short(m.group(1)))
             elif line.startswith("}"):
                 per_thread[thread] += 1
-                for method in frames:
+                for method in set(frames):
                     inclusive[thread][method] += 1
+                if frames:
+                    own[thread][frames[0]] += 1
+                    if folded is not None:
+                        # jfr prints the top frame first; folded stacks start at the root.
+                        stacks[thread][";".join(reversed(frames))] += 1
     total = sum(per_thread.values()) or 1
+    if folded is not None and per_thread:
+        busiest, n = per_thread.most_common(1)[0]
+        keep = [(s, c) for s, c in stacks[busiest].most_common() if c >= n * 0.0005]
+        folded.write_text("".join(f"{s} {c}\n" for s, c in keep))
     return {
         "samples": total,
         "threads": [
@@ -96,6 +117,9 @@ def summarise(recording: Path, threads: int = 4, methods: int = 12) -> dict[str,
                     # Frames every sample has (the task loop) say nothing.
                     if c / n < 0.9
                 ][:methods],
+                "self": [
+                    {"method": m, "share": round(c / n, 3)} for m, c in own[t].most_common(methods)
+                ],
             }
             for t, n in per_thread.most_common(threads)
         ],

@@ -26,10 +26,14 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from rta import lifecycle
+from rta.layout import Layout
 from rta.pipeline.jobs import FlinkRest, FlinkRestError
 from rta.provision import Part
 from rta.settings import Settings, load_settings
+from rta.stack.process import PidFile
 from rta.testing import settings_on_free_ports
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,6 +87,32 @@ def cancel_active_jobs(settings: Settings, timeout_s: float = 60.0) -> None:
         raise TimeoutError("Flink jobs did not cancel in time")
     finally:
         rest.close()
+
+
+def taskmanager_process(settings: Settings) -> psutil.Process | None:
+    """The local TaskManager's JVM (None for a remote cluster)."""
+    if settings.flink.is_remote:
+        return None
+    return PidFile(Layout(settings.state_dir).pid_file("flink-taskmanager")).process()
+
+
+def taskmanager_id(rest: FlinkRest) -> str | None:
+    """The (first) TaskManager's id, for its metrics."""
+    with suppress(Exception):
+        tms = rest.request("GET", "/taskmanagers").get("taskmanagers", [])
+        if tms:
+            return str(tms[0]["id"])
+    return None
+
+
+def taskmanager_heap_mb(rest: FlinkRest, tm_id: str) -> float | None:
+    """Heap in use on that TaskManager, from Flink's REST metrics."""
+    with suppress(Exception):
+        path = f"/taskmanagers/{tm_id}/metrics?get=Status.JVM.Memory.Heap.Used"
+        metrics = rest.request("GET", path)
+        if metrics:
+            return round(float(metrics[0]["value"]) / 2**20, 1)
+    return None
 
 
 @contextmanager

@@ -49,17 +49,18 @@ from _stack import (
     load_avg,
     log,
     machine,
+    taskmanager_heap_mb,
+    taskmanager_id,
+    taskmanager_process,
     today,
     write_results,
 )
 from rta.generator import GenerateOptions, generate
 from rta.kafka.client import make_admin
-from rta.layout import Layout
 from rta.pipeline.gateway import SqlGateway
 from rta.pipeline.jobs import FlinkRest
 from rta.pipeline.script import render, split_statements
 from rta.settings import Settings
-from rta.stack.process import PidFile
 
 TARGET = 150_000
 START = "2026-01-01T00:00:00Z"
@@ -106,13 +107,6 @@ def _vertex_stats(rest: FlinkRest, job_id: str, vid: str) -> dict[str, float]:
     return out
 
 
-def _tm_process(settings: Settings) -> psutil.Process | None:
-    """The local TaskManager's JVM (None for a remote cluster)."""
-    if settings.flink.is_remote:
-        return None
-    return PidFile(Layout(settings.state_dir).pid_file("flink-taskmanager")).process()
-
-
 def _cpu_s(proc: psutil.Process | None) -> float | None:
     """User + system CPU seconds of a process so far (as bench/collector.py counts)."""
     if proc is None:
@@ -123,31 +117,12 @@ def _cpu_s(proc: psutil.Process | None) -> float | None:
         return None
 
 
-def _taskmanager_id(rest: FlinkRest) -> str | None:
-    """The (first) TaskManager's id, for its metrics."""
-    with contextlib.suppress(Exception):
-        tms = rest.request("GET", "/taskmanagers").get("taskmanagers", [])
-        if tms:
-            return str(tms[0]["id"])
-    return None
-
-
-def _heap_mb(rest: FlinkRest, tm_id: str) -> float | None:
-    """Heap in use on that TaskManager, from Flink's REST metrics."""
-    with contextlib.suppress(Exception):
-        path = f"/taskmanagers/{tm_id}/metrics?get=Status.JVM.Memory.Heap.Used"
-        metrics = rest.request("GET", path)
-        if metrics:
-            return round(float(metrics[0]["value"]) / 2**20, 1)
-    return None
-
-
 def run_once(
     settings: Settings, events: int, tuned: bool, timeout_s: float, profile: bool = False
 ) -> Run:
     config = "tuned" if tuned else "default"
     run = Run(config)
-    tm = _tm_process(settings)
+    tm = taskmanager_process(settings)
     recording = RESULTS / f"pipeline-{config}.jfr"
     profiling = profile and tm is not None and _profile.available()
     if profiling:
@@ -165,7 +140,7 @@ def run_once(
         sys.exit("bench: the pipeline script started no job")
     log(f"{config}: job {job_id} submitted (group {group})")
     rest = FlinkRest(settings.flink.url)
-    tm_id = _taskmanager_id(rest)
+    tm_id = taskmanager_id(rest)
     samples: dict[str, list[dict[str, float]]] = {}
     try:
         deadline = time.monotonic() + timeout_s
@@ -208,7 +183,7 @@ def run_once(
             # Busy / back-pressure and heap while data flows (once a second).
             if first_t is not None and not src_done and now >= next_stats:
                 next_stats = now + 1.0
-                heap = _heap_mb(rest, tm_id) if tm_id else None
+                heap = taskmanager_heap_mb(rest, tm_id) if tm_id else None
                 if heap is not None:
                     run.heap_mb.append(heap)
                 for v in vertices:
@@ -249,7 +224,9 @@ def run_once(
         if profiling:
             with contextlib.suppress(Exception):
                 _profile.stop(tm.pid)  # type: ignore[union-attr]
-                run.profile = _profile.summarise(recording)
+                run.profile = _profile.summarise(
+                    recording, folded=RESULTS / f"pipeline-{config}.folded"
+                )
             recording.unlink(missing_ok=True)
         with contextlib.suppress(Exception):
             rest.cancel(job_id)
@@ -272,6 +249,10 @@ def run_once(
     if run.profile:
         for t in run.profile["threads"][:8]:
             log(f"   {t['share']:6.1%} of samples  {t['thread'][:90]}")
+        for hot in run.profile["hottest"][:2]:
+            log(f"   self time in {hot['thread'][:70]}:")
+            for m in hot["self"][:8]:
+                log(f"      {m['share']:6.1%}  {m['method']}")
     for v in run.vertices:
         log(
             f"   busy {v['busy_ms_per_s']!s:>5} bp {v['backpressured_ms_per_s']!s:>5} "
@@ -311,6 +292,13 @@ def main() -> None:
         "where its CPU went in the results",
     )
     parser.add_argument(
+        "--only",
+        choices=["default", "tuned"],
+        default=None,
+        help="run one configuration only, to try a change: prints its figures and "
+        "writes no results (a result needs both, measured in the same run)",
+    )
+    parser.add_argument(
         "--tm-memory",
         default=None,
         help="TaskManager process size of the private stack (default: rta's, "
@@ -345,8 +333,9 @@ def main() -> None:
         total = sent
         if args.use_running:
             total = _topic_size(settings)
+        configs = (False, True) if args.only is None else (args.only == "tuned",)
         for _ in range(args.rounds):
-            for tuned_run in (False, True):
+            for tuned_run in configs:
                 runs.append(
                     run_once(
                         settings,
@@ -356,6 +345,13 @@ def main() -> None:
                         profile=args.profile,
                     )
                 )
+    if args.only is not None:
+        best = max(runs, key=lambda r: r.rate)
+        print(
+            f"{args.only} config only: {best.rate:,.0f} events/s ({best.seconds:.1f} s); "
+            "no results written"
+        )
+        return
     tuned = max((r for r in runs if r.config == "tuned"), key=lambda r: r.rate)
     default = max((r for r in runs if r.config == "default"), key=lambda r: r.rate)
     ratio = tuned.rate / default.rate if default.rate else 0.0

@@ -43,35 +43,54 @@ QUIET_LOAD = 1.0
 
 # The data path's order; a results file of a bench not listed here comes after these,
 # so a new bench shows up in the docs even before it gets its targets.
-BENCHES = ("generator", "collector", "pipeline", "freshness", "query", "startup", "recovery")
+BENCHES = (
+    "generator",
+    "collector",
+    "pipeline",
+    "source",
+    "heap",
+    "freshness",
+    "query",
+    "startup",
+    "recovery",
+)
 
 SCRIPTS = {name: f"bench/{name}.py" for name in BENCHES}
 
 
 @dataclass(frozen=True)
 class Target:
-    """A figure's target: `value <op> threshold`, and optionally a minimum ratio."""
+    """A figure's target: `value <op> threshold` (None: none on the value itself), and
+    optionally bounds on its ratio to the baseline."""
 
     op: str  # ">=", "<" or "<="
-    threshold: float
+    threshold: float | None
     unit: str
     ratio_min: float | None = None
+    ratio_max: float | None = None
 
     def describe(self) -> str:
         op = {">=": "≥", "<": "<", "<=": "≤"}[self.op]
-        text = f"{op} {fmt(self.threshold)} {self.unit}"
+        parts = [] if self.threshold is None else [f"{op} {fmt(self.threshold)} {self.unit}"]
         if self.ratio_min is not None:
-            text += f", ratio ≥ {fmt(self.ratio_min, 3)}"
-        return text
+            parts.append(f"ratio ≥ {fmt(self.ratio_min, 3)}")
+        if self.ratio_max is not None:
+            parts.append(f"ratio ≤ {fmt(self.ratio_max, 3)}")
+        return ", ".join(parts)
 
     def met(self, value: float, ratio: float | None) -> bool:
-        ok = {
-            ">=": value >= self.threshold,
-            "<": value < self.threshold,
-            "<=": value <= self.threshold,
-        }[self.op]
+        ok = (
+            self.threshold is None
+            or {
+                ">=": value >= self.threshold,
+                "<": value < self.threshold,
+                "<=": value <= self.threshold,
+            }[self.op]
+        )
         if self.ratio_min is not None:
             ok = ok and ratio is not None and ratio >= self.ratio_min
+        if self.ratio_max is not None:
+            ok = ok and ratio is not None and ratio <= self.ratio_max
         return ok
 
 
@@ -81,6 +100,8 @@ class Target:
 GENERATOR = Target(">=", 200_000, "events/s", ratio_min=0.5)
 COLLECTOR = Target(">=", 50_000, "events/s")
 PIPELINE_TUNED = Target(">=", 150_000, "events/s")
+# The TaskManager's live heap after the run within 20 % of its value after 1 minute.
+HEAP_FLAT = Target("<=", None, "MB", ratio_max=1.2)
 FRESHNESS_RAW_P99 = Target("<", 2_000, "ms")
 # Window p99 <= watermark bound + this slack.
 FRESHNESS_WINDOW_SLACK_MS = 5_000.0
@@ -103,6 +124,8 @@ def target_for(bench: str, r: Record) -> Target | None:
         return _with_threshold(COLLECTOR, r.get("target"))
     if bench == "pipeline" and name == "pipeline_throughput_tuned":
         return _with_threshold(PIPELINE_TUNED, r.get("target"))
+    if bench == "heap" and name == "taskmanager_live_heap_after_run":
+        return HEAP_FLAT
     if bench == "freshness" and name == "raw_freshness_p99":
         return FRESHNESS_RAW_P99
     if bench == "freshness" and name == "window_freshness_p99":
@@ -123,7 +146,7 @@ def _with_threshold(target: Target, threshold: Any) -> Target:
     value = _number(threshold)
     if value is None:
         return target
-    return Target(target.op, value, target.unit, target.ratio_min)
+    return Target(target.op, value, target.unit, target.ratio_min, target.ratio_max)
 
 
 def verdict(bench: str, r: Record) -> tuple[Target | None, str]:
@@ -415,6 +438,21 @@ def _details_pipeline(records: Sequence[Record]) -> list[str]:
                     ),
                     "",
                 ]  # fmt: skip
+                hottest = profile.get("hottest") or []
+                if hottest and hottest[0].get("self"):
+                    out += [
+                        f"Self time in `{_short_vertex(str(hottest[0].get('thread', '?')))}` "
+                        "(the frame on top of the stack; share of that thread's samples; "
+                        "its flame graph: `bench/results/pipeline-tuned.folded`):",
+                        "",
+                        *_table(
+                            ["method", "share"],
+                            [[f"`{m.get('method', '?')}`",
+                              f"{100 * (_number(m.get('share')) or 0):.1f} %"]
+                             for m in hottest[0]["self"][:8]],
+                        ),
+                        "",
+                    ]  # fmt: skip
         if r.get("tuning"):
             lines = " ".join(f"`{line}`" for line in r["tuning"])
             out.append(f"Tuning submitted (10-tuning.sql): {lines}")
@@ -521,7 +559,43 @@ def _details_startup(records: Sequence[Record]) -> list[str]:
     return ["Runs:", "", *_table(header, rows)]
 
 
+def _details_source(records: Sequence[Record]) -> list[str]:
+    rows = [
+        [
+            f"`{r.get('name', '?')}`",
+            fmt(r.get("us_per_event_over_json"), 2),
+            ", ".join(fmt(run.get("rate")) for run in r.get("runs") or [] if isinstance(run, dict)),
+        ]
+        for r in records
+    ]
+    if not rows:
+        return []
+    header = ["variant", "µs per event over `json` (wall, both cores)", "rounds (events/s)"]
+    return ["Each step's cost, and every round:", "", *_table(header, rows)]
+
+
+def _details_heap(records: Sequence[Record]) -> list[str]:
+    out: list[str] = []
+    for r in records:
+        samples = [s for s in r.get("samples") or [] if isinstance(s, dict)]
+        if not samples:
+            continue
+        out += [
+            f"Live heap (after a forced full GC) each minute, {fmt(r.get('rate'))} events/s "
+            f"on the real clock, {r.get('state_backend', '?')} state:",
+            "",
+            *_table(
+                ["minute", "live heap MB", "records read by the source"],
+                [[fmt(s.get("minute")), fmt(s.get("heap_mb")), fmt(s.get("source_records"))]
+                 for s in samples],
+            ),
+        ]  # fmt: skip
+    return out
+
+
 DETAILS: dict[str, Callable[[Sequence[Record]], list[str]]] = {
+    "heap": _details_heap,
+    "source": _details_source,
     "generator": _details_generator,
     "collector": _details_collector,
     "pipeline": _details_pipeline,

@@ -39,6 +39,14 @@ TIMESTAMPS = [
     "2026-11-25T10:00:00.999999+14:00",
     "2026-11-25T00:30:00.5+02:00",  # the previous UTC day
     "2026-11-25T23:59:59.000001-00:00",
+    # Calendar edges (the job computes the date arithmetically): leap days, a century
+    # leap year, month and year ends crossed by the offset.
+    "2024-02-29T23:59:59.999-05:00",
+    "2024-03-01T00:00:00+01:00",
+    "2025-03-01T00:15:00.25+00:30",
+    "2000-02-29T12:00:00Z",
+    "2000-12-31T20:00:00.5-04:30",
+    "2001-01-01T00:00:00.000+14:00",
 ]
 
 

@@ -256,3 +256,21 @@ def test_a_recovery_record_notes_the_comeback_and_overshooting_rows(tmp_path: Pa
     cells = _cells(report.render(_write(tmp_path, "recovery", [rec])), "recovery_kafka")
     assert (cells["value"], cells["baseline"], cells["met"]) == ("31.5 s", "21 s", "—")
     assert "component back after 15.4 s; 0 of 612 result rows seen above" in cells["notes"]
+
+
+@pytest.mark.parametrize(("after_mb", "met"), [(1150.0, "met"), (1300.0, "**not met**")])
+def test_the_heap_target_is_its_ratio_to_the_first_minute(
+    tmp_path: Path, after_mb: float, met: str
+) -> None:
+    rec = {
+        "name": "taskmanager_live_heap_after_run", "value": after_mb, "unit": "MB",
+        "baseline": 1000.0, "ratio": after_mb / 1000, "date": "2027-01-02",
+        "load_avg_before": [0.4, 0.3, 0.2], "load_avg": [1.7, 0.5, 0.3],
+        "rate": 8000, "state_backend": "rocksdb",
+        "samples": [{"minute": 1, "heap_mb": 1000.0, "source_records": 480000}],
+    }  # fmt: skip
+    text = report.render(_write(tmp_path, "heap", [rec]))
+    cells = _cells(text, "taskmanager_live_heap_after_run")
+    assert cells["target"] == "ratio ≤ 1.2"
+    assert cells["met"] == met
+    assert "| 1 | 1,000 | 480,000 |" in text

@@ -1,0 +1,278 @@
+"""Benchmark: what the pipeline's source costs per record, step by step.
+
+The source vertex is the job's busiest (bench/pipeline.py): it decodes JSON, checks
+the contract and computes the event time, once for the watermark (pushed into the
+source) and once for the rows. This bench runs the source alone into Flink's
+blackhole sink over the same --events records, one job per variant, alternating
+over --rounds, so each step's cost is a difference between two rates measured in
+the same run:
+
+    json          decode every field (what every variant pays)
+    json-node     the same through the JSON format's older JsonNode decoder
+                  ('json.decode.json-parser.enabled' = 'false')
+    contract      + the contract check, as a watermarked event time of 0
+    contract-per-field  the same check with one REGEXP per patterned field (the
+                  form before the fast path of rta.pipeline.contract)
+    event-time    + the event time as the pipeline computes it (20-tables.sql:
+                  UNIX_TIMESTAMP, REGEXP_REPLACE, REGEXP_EXTRACT)
+    arithmetic    + the event time by integer arithmetic on the fields instead
+
+events/s = events / (time the source's counter reached --events - time it first
+moved), from Flink's REST metrics every 0.25 s. Kafka and Flink only, private stack.
+
+    .venv/bin/python bench/source.py --events 2000000 --rounds 2
+
+Writes bench/results/source.json; the baseline of each figure is `json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+import uuid
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _stack import bench_stack, cancel_active_jobs, load_avg, log, machine, today, write_results
+from rta.generator import GenerateOptions, generate
+from rta.kafka.client import make_admin
+from rta.pipeline.contract import violation_sql
+from rta.pipeline.gateway import SqlGateway
+from rta.pipeline.jobs import FlinkRest
+from rta.settings import Settings
+
+START = "2026-01-01T00:00:00Z"
+POLL_S = 0.25
+
+# An alternative to the pipeline's UNIX_TIMESTAMP parse, tried on 2026-12-04: the
+# fields cut out by position and the instant computed by integer arithmetic (the
+# Julian day number formula; the contract has checked the layout first). It passed
+# the Pinot tests' edge cases but measured no faster: SUBSTR and CHAR_LENGTH decode
+# the UTF-8 bytes on every call. Kept to measure against.
+ARITHMETIC = """TO_TIMESTAMP_LTZ(
+      CAST(
+        CAST(SUBSTR(event_timestamp, 9, 2) AS INT)
+        + CASE
+            WHEN CAST(SUBSTR(event_timestamp, 6, 2) AS INT) <= 2 THEN
+              (153 * (CAST(SUBSTR(event_timestamp, 6, 2) AS INT) + 9) + 2) / 5
+              + 365 * (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4799)
+              + (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4799) / 4
+              - (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4799) / 100
+              + (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4799) / 400
+            ELSE
+              (153 * (CAST(SUBSTR(event_timestamp, 6, 2) AS INT) - 3) + 2) / 5
+              + 365 * (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4800)
+              + (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4800) / 4
+              - (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4800) / 100
+              + (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4800) / 400
+          END
+        - 2472633 AS BIGINT) * 86400000
+      + CAST(SUBSTR(event_timestamp, 12, 2) AS INT) * 3600000
+      + CAST(SUBSTR(event_timestamp, 15, 2) AS INT) * 60000
+      + CAST(SUBSTR(event_timestamp, 18, 2) AS INT) * 1000
+      -- Fraction digits: from position 21 to before 'Z' (1 character) or the offset (6).
+      + CASE CHAR_LENGTH(event_timestamp)
+               - CASE WHEN SUBSTR(event_timestamp, CHAR_LENGTH(event_timestamp), 1) = 'Z' THEN 21 ELSE 26 END
+          WHEN -1 THEN 0
+          WHEN 1 THEN CAST(SUBSTR(event_timestamp, 21, 1) AS INT) * 100
+          WHEN 2 THEN CAST(SUBSTR(event_timestamp, 21, 2) AS INT) * 10
+          ELSE CAST(SUBSTR(event_timestamp, 21, 3) AS INT)
+        END
+      - CASE
+          WHEN SUBSTR(event_timestamp, CHAR_LENGTH(event_timestamp), 1) = 'Z' THEN 0
+          ELSE (CASE WHEN SUBSTR(event_timestamp, CHAR_LENGTH(event_timestamp) - 5, 1) = '-' THEN -60000 ELSE 60000 END)
+               * (CAST(SUBSTR(event_timestamp, CHAR_LENGTH(event_timestamp) - 4, 2) AS INT) * 60
+                  + CAST(SUBSTR(event_timestamp, CHAR_LENGTH(event_timestamp) - 1, 2) AS INT))
+        END,
+      3)"""  # noqa: E501
+
+
+FIELDS = """event_id STRING, event_timestamp STRING, user_id STRING, session_id STRING,
+  device_type STRING, os STRING, browser STRING, location STRING, event_type STRING,
+  page_url STRING, referrer_url STRING, time_spent DOUBLE, product_id STRING,
+  product_name STRING, product_category STRING, price DOUBLE, quantity DOUBLE,
+  total_amount DOUBLE, order_id STRING"""
+COLUMNS = re.sub(r"\s+(STRING|DOUBLE)", "", FIELDS).replace("\n", " ")
+
+
+def pipeline_event_time() -> str:
+    """The THEN branch of event_ts in the pipeline's 20-tables.sql, as it is today."""
+    text = resources.files("rta.pipeline").joinpath("sql", "20-tables.sql").read_text()
+    m = re.search(
+        r"event_ts AS CASE\s+WHEN \(\$\{contract_violation\}\) IS NULL\s+THEN (.*?)\n  END,",
+        text,
+        re.S,
+    )
+    if m is None:
+        sys.exit("bench: event_ts not found in 20-tables.sql")
+    return m.group(1)
+
+
+def variant_sql(settings: Settings, variant: str, group: str) -> list[str]:
+    k = settings.kafka
+    event_time = {
+        "contract": "TO_TIMESTAMP_LTZ(0, 3)",
+        "contract-per-field": "TO_TIMESTAMP_LTZ(0, 3)",
+        "event-time": pipeline_event_time(),
+        "arithmetic": ARITHMETIC,
+    }.get(variant)
+    extra = ""
+    violation = violation_sql(fast_path=variant != "contract-per-field")
+    if event_time is not None:
+        extra = (
+            f",\n  event_ts AS CASE WHEN ({violation}) IS NULL THEN {event_time} END,\n"
+            "  WATERMARK FOR event_ts AS event_ts - INTERVAL '5' SECOND"
+        )
+    options = ""
+    if variant == "json-node":
+        options = ",\n  'json.decode.json-parser.enabled' = 'false'"
+    select = COLUMNS + (", event_ts" if event_time is not None else "")
+    sink_cols = FIELDS + (", event_ts TIMESTAMP_LTZ(3)" if event_time is not None else "")
+    return [
+        f"SET 'parallelism.default' = '{settings.flink.parallelism}'",
+        "SET 'pipeline.object-reuse' = 'true'",
+        "SET 'table.local-time-zone' = 'UTC'",
+        f"SET 'pipeline.name' = 'rta-bench-source-{variant}'",
+        f"""CREATE TABLE src ({FIELDS}{extra}) WITH (
+  'connector' = 'kafka', 'topic' = '{k.raw_topic}',
+  'properties.bootstrap.servers' = '{k.bootstrap}', 'properties.group.id' = '{group}',
+  'scan.startup.mode' = 'earliest-offset', 'format' = 'json',
+  'json.ignore-parse-errors' = 'true'{options})""",
+        f"CREATE TABLE sink ({sink_cols}) WITH ('connector' = 'blackhole')",
+        f"INSERT INTO sink SELECT {select} FROM src",
+    ]
+
+
+def _source_records_out(rest: FlinkRest, job_id: str, vertices: list[dict[str, Any]]) -> int:
+    """Records the source operator has emitted, summed over subtasks. The source and
+    the blackhole sink are one chained vertex, so the vertex counters stay 0."""
+    if not vertices:
+        return 0
+    vid = vertices[0]["id"]
+    # Listed per subtask ("0.Source__src[1].numRecordsOut"); aggregated without the index.
+    names = [
+        m["id"].split(".", 1)[1]
+        for m in rest.request("GET", f"/jobs/{job_id}/vertices/{vid}/metrics")
+        if "." in m["id"]
+    ]
+    out = [n for n in names if n.startswith("Source__") and n.endswith(".numRecordsOut")]
+    if not out:
+        return 0
+    metrics = rest.subtask_metrics(job_id, vid, [quote(out[0], safe="")], agg="sum")
+    return int(float(metrics[0].get("sum", 0))) if metrics else 0
+
+
+def run_once(settings: Settings, variant: str, events: int, timeout_s: float) -> dict[str, Any]:
+    group = f"rta-bench-source-{uuid.uuid4().hex[:8]}"
+    cancel_active_jobs(settings)
+    gateway = SqlGateway(settings.flink.gateway)
+    try:
+        results = gateway.run_script(variant_sql(settings, variant, group), {})
+    finally:
+        gateway.close()
+    job_id = next((r.job_id for r in reversed(results) if r.job_id), None)
+    if job_id is None:
+        sys.exit(f"bench: {variant}: no job started")
+    rest = FlinkRest(settings.flink.url)
+    first_t: float | None = None
+    last_zero_t = time.monotonic()
+    read = 0
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            now = time.monotonic()
+            job = rest.job(job_id)
+            if job["state"] in ("FAILED", "CANCELED"):
+                sys.exit(f"bench: {variant}: job {job['state']}")
+            read = _source_records_out(rest, job_id, job.get("vertices", []))
+            if read == 0:
+                last_zero_t = now
+            elif first_t is None:
+                first_t = (last_zero_t + now) / 2
+            if read >= events:
+                break
+            if now > deadline:
+                sys.exit(f"bench: {variant}: {read:,} of {events:,} records in {timeout_s:.0f} s")
+            time.sleep(POLL_S)
+        assert first_t is not None
+        seconds = time.monotonic() - first_t
+    finally:
+        rest.cancel(job_id)
+        rest.close()
+        cancel_active_jobs(settings)
+        admin = make_admin(settings)
+        for fut in admin.delete_consumer_groups([group]).values():
+            fut.exception()
+    rate = events / seconds
+    log(f"{variant:>10}: {events:,} records in {seconds:.1f} s = {rate:,.0f}/s")
+    return {"variant": variant, "rate": round(rate), "seconds": round(seconds, 2)}
+
+
+VARIANTS = ("json", "json-node", "contract-per-field", "contract", "event-time", "arithmetic")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=2_000_000)
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="rounds over all variants; best counts"
+    )
+    parser.add_argument("--timeout", type=float, default=300, help="max seconds per run")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    args = parser.parse_args()
+    load_before = load_avg()
+    runs: list[dict[str, Any]] = []
+    with bench_stack(use_running=False, pinot=False, submit_pipeline=False) as settings:
+        log(f"producing {args.events:,} events into {settings.kafka.raw_topic}")
+        summary = generate(
+            settings, GenerateOptions(count=args.events, rate=0, seed=1, start=START)
+        )
+        if summary.error or summary.sent != args.events:
+            sys.exit(f"bench: produced {summary.sent:,} of {args.events:,}: {summary.error}")
+        for _ in range(args.rounds):
+            for variant in args.variants:
+                runs.append(
+                    {
+                        **run_once(settings, variant, args.events, args.timeout),
+                        "load_avg": load_avg(),
+                    }
+                )
+    best = {v: max(r["rate"] for r in runs if r["variant"] == v) for v in args.variants}
+    base = best.get("json")
+    la = load_avg()
+    results = [
+        {
+            "name": f"source_{v.replace('-', '_')}",
+            "value": rate,
+            "unit": "events/s",
+            "baseline": base,
+            "baseline_name": "JSON decoding alone (variant json)",
+            "ratio": round(rate / base, 3) if base else None,
+            # CPU per record on top of decoding: 1/rate - 1/base, two cores in all.
+            "us_per_event_over_json": round((1 / rate - 1 / base) * 1e6, 2) if base else None,
+            "date": today(),
+            "load_avg_before": load_before,
+            "load_avg": la,
+            "events": args.events,
+            "parallelism": settings.flink.parallelism,
+            "machine": machine(),
+            "runs": [r for r in runs if r["variant"] == v],
+        }
+        for v, rate in best.items()
+    ]
+    path = write_results("source", results)
+    for r in results:
+        print(f"{r['name']:<22} {r['value']:>9,} events/s  ratio {r['ratio']}  "
+              f"+{r['us_per_event_over_json']} us/event over json")  # fmt: skip
+    print(f"load average: {load_before} -> {la}")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
