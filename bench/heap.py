@@ -2,8 +2,9 @@
 
 Starts a private stack (Kafka, Flink with the pipeline job as `rta up` submits it;
 no Pinot, which reads but never feeds the job), then produces --rate events/s on
-the real clock (`rta generate --rate`, realistic sessions) for --duration seconds.
-Once a minute it forces a full garbage collection on the TaskManager
+the real clock (`rta generate --rate`, realistic sessions). Once the job's source
+reads (it deploys while the generator starts, as under `rta up`), it samples once a
+minute for --duration seconds: it forces a full garbage collection on the TaskManager
 (`jcmd <pid> GC.run`) and reads the heap in use from Flink's REST metrics: the live
 heap, not the sawtooth of young collections between them. It also reads how many
 records the job's source has taken, so the figure comes with the proof that the
@@ -73,15 +74,12 @@ def measure(settings: Settings, rate: float, duration_s: float) -> dict[str, Any
     if tm is None:
         sys.exit("bench: needs the local TaskManager (jcmd)")
     rest = FlinkRest(settings.flink.url)
-    tm_id = taskmanager_id(rest)
-    if tm_id is None:
-        sys.exit("bench: no TaskManager registered")
     stop = threading.Event()
     summary: dict[str, Any] = {}
 
     def produce() -> None:
-        options = GenerateOptions(rate=rate, duration_s=duration_s, seed=1)
-        result = generate(settings, options, stop=stop)
+        # Until stopped: the minutes count from when the job starts reading.
+        result = generate(settings, GenerateOptions(rate=rate, seed=1), stop=stop)
         summary.update(sent=result.sent, error=result.error)
 
     producer = threading.Thread(target=produce, name="generator", daemon=True)
@@ -89,24 +87,35 @@ def measure(settings: Settings, rate: float, duration_s: float) -> dict[str, Any
     producer.start()
     samples: list[dict[str, Any]] = []
     try:
-        minute = 1
-        while minute * 60 <= duration_s:
-            time.sleep(max(0.0, t0 + minute * 60 - time.monotonic()))
+        # The job deploys while the generator starts (as under `rta up`): wait until
+        # its source reads, so minute 1 is a minute of processing.
+        deadline = t0 + 300
+        while (tm_id := taskmanager_id(rest)) is None or _source_records(rest) == 0:
+            if time.monotonic() > deadline:
+                sys.exit("bench: the job read nothing within 300 s")
+            time.sleep(0.5)
+        t_read = time.monotonic()
+        log(f"the job reads: {t_read - t0:.1f} s after the generator started")
+        for minute in range(1, int(duration_s // 60) + 1):
+            time.sleep(max(0.0, t_read + minute * 60 - time.monotonic()))
             heap = _live_heap_mb(rest, tm_id, tm.pid)
             read = _source_records(rest)
-            elapsed = time.monotonic() - t0
+            at = time.monotonic() - t0
             samples.append(
-                {"minute": minute, "heap_mb": heap, "source_records": read, "at_s": round(elapsed)}
+                {"minute": minute, "heap_mb": heap, "source_records": read, "at_s": round(at)}
             )
             log(f"minute {minute:>2}: live heap {heap} MB, source read {read:,} records")
-            minute += 1
-        producer.join(timeout=120)
     finally:
         stop.set()
+        producer.join(timeout=60)
         rest.close()
     if summary.get("error"):
         sys.exit(f"bench: the generator failed: {summary['error']}")
-    return {"samples": samples, "sent": summary.get("sent", 0)}
+    return {
+        "samples": samples,
+        "sent": summary.get("sent", 0),
+        "read_after_s": round(t_read - t0, 1),
+    }
 
 
 def main() -> None:
@@ -133,7 +142,7 @@ def main() -> None:
     if first["heap_mb"] is None or last["heap_mb"] is None:
         sys.exit("bench: the TaskManager's heap could not be read")
     # Kept up: by the last sample the source had read (nearly) all that was produced
-    # by then; a second of traffic is in flight at any moment.
+    # since the generator started; a second of traffic is in flight at any moment.
     expected = args.rate * last["at_s"]
     behind = max(0.0, expected - last["source_records"])
     ratio = last["heap_mb"] / first["heap_mb"]
@@ -154,6 +163,7 @@ def main() -> None:
             "duration_s": args.duration,
             "sent": run["sent"],
             "source_records": last["source_records"],
+            "job_reading_after_s": run["read_after_s"],
             "behind_at_last_sample": round(behind),
             "state_backend": state_backend,
             "taskmanager_memory": tm_memory,

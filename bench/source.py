@@ -18,7 +18,10 @@ the same run:
     arithmetic    + the event time by integer arithmetic on the fields instead
 
 events/s = events / (time the source's counter reached --events - time it first
-moved), from Flink's REST metrics every 0.25 s. Kafka and Flink only, private stack.
+moved), from Flink's REST metrics every 0.25 s. The TaskManager's CPU time per record
+(its process's user + system time over the run) is recorded too, and is the steadier
+of the two: the rate is only known to about a second. Kafka and Flink only, private
+stack.
 
     .venv/bin/python bench/source.py --events 2000000 --rounds 2
 
@@ -39,7 +42,16 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _stack import bench_stack, cancel_active_jobs, load_avg, log, machine, today, write_results
+from _stack import (
+    bench_stack,
+    cancel_active_jobs,
+    load_avg,
+    log,
+    machine,
+    taskmanager_process,
+    today,
+    write_results,
+)
 from rta.generator import GenerateOptions, generate
 from rta.kafka.client import make_admin
 from rta.pipeline.contract import violation_sql
@@ -179,6 +191,10 @@ def run_once(settings: Settings, variant: str, events: int, timeout_s: float) ->
     job_id = next((r.job_id for r in reversed(results) if r.job_id), None)
     if job_id is None:
         sys.exit(f"bench: {variant}: no job started")
+    # CPU of the TaskManager over the run: steadier than the rate, which the
+    # JobManager's once-a-second metrics make uncertain by about a second.
+    tm = taskmanager_process(settings)
+    cpu_before = sum(tm.cpu_times()[:2]) if tm else None
     rest = FlinkRest(settings.flink.url)
     first_t: float | None = None
     last_zero_t = time.monotonic()
@@ -202,6 +218,7 @@ def run_once(settings: Settings, variant: str, events: int, timeout_s: float) ->
             time.sleep(POLL_S)
         assert first_t is not None
         seconds = time.monotonic() - first_t
+        cpu_s = sum(tm.cpu_times()[:2]) - cpu_before if tm and cpu_before is not None else None
     finally:
         rest.cancel(job_id)
         rest.close()
@@ -210,8 +227,17 @@ def run_once(settings: Settings, variant: str, events: int, timeout_s: float) ->
         for fut in admin.delete_consumer_groups([group]).values():
             fut.exception()
     rate = events / seconds
-    log(f"{variant:>10}: {events:,} records in {seconds:.1f} s = {rate:,.0f}/s")
-    return {"variant": variant, "rate": round(rate), "seconds": round(seconds, 2)}
+    cpu_us = cpu_s / events * 1e6 if cpu_s is not None else None
+    log(
+        f"{variant:>18}: {events:,} records in {seconds:.1f} s = {rate:,.0f}/s"
+        + (f", TaskManager CPU {cpu_us:.2f} us/record" if cpu_us is not None else "")
+    )
+    return {
+        "variant": variant,
+        "rate": round(rate),
+        "seconds": round(seconds, 2),
+        "cpu_us_per_event": round(cpu_us, 3) if cpu_us is not None else None,
+    }
 
 
 VARIANTS = ("json", "json-node", "contract-per-field", "contract", "event-time", "arithmetic")
@@ -244,6 +270,12 @@ def main() -> None:
                     }
                 )
     best = {v: max(r["rate"] for r in runs if r["variant"] == v) for v in args.variants}
+    cpu = {
+        v: min((r["cpu_us_per_event"] for r in runs if r["variant"] == v and r["cpu_us_per_event"]),
+               default=None)
+        for v in args.variants
+    }  # fmt: skip
+    base_cpu = cpu.get("json")
     base = best.get("json")
     la = load_avg()
     results = [
@@ -256,6 +288,9 @@ def main() -> None:
             "ratio": round(rate / base, 3) if base else None,
             # CPU per record on top of decoding: 1/rate - 1/base, two cores in all.
             "us_per_event_over_json": round((1 / rate - 1 / base) * 1e6, 2) if base else None,
+            # The TaskManager's CPU per record (best round), and over json's.
+            "cpu_us_per_event": cpu[v],
+            "cpu_us_over_json": round(cpu[v] - base_cpu, 3) if cpu[v] and base_cpu else None,
             "date": today(),
             "load_avg_before": load_before,
             "load_avg": la,
@@ -268,8 +303,10 @@ def main() -> None:
     ]
     path = write_results("source", results)
     for r in results:
-        print(f"{r['name']:<22} {r['value']:>9,} events/s  ratio {r['ratio']}  "
-              f"+{r['us_per_event_over_json']} us/event over json")  # fmt: skip
+        print(f"{r['name']:<26} {r['value']:>9,} events/s  ratio {r['ratio']}  "
+              f"+{r['us_per_event_over_json']} us/event over json; "
+              f"TaskManager CPU {r['cpu_us_per_event']} us/record "
+              f"(+{r['cpu_us_over_json']} over json)")  # fmt: skip
     print(f"load average: {load_before} -> {la}")
     print(f"wrote {path}")
 
