@@ -209,11 +209,14 @@ def _fast_path(rules: ContractRules) -> tuple[str, list[tuple[str, str]]] | None
         body = _anchored_body(rule.pattern) if rule.pattern else None
         matched = False
         for cond, why in _checks(rule):
-            if body is not None and cond.startswith("NOT REGEXP("):
-                joined.append((rule.name, body))
-                matched = True
-            elif matched:
+            if matched:
                 left.append((cond, why))
+            elif cond.startswith("NOT REGEXP("):
+                if body is not None:
+                    joined.append((rule.name, body))
+                else:
+                    conds.append(_negated(cond))
+                matched = True
             else:
                 conds.append(_negated(cond))
     if len(joined) < 2:
