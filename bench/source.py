@@ -11,8 +11,6 @@ the same run:
     json-node     the same through the JSON format's older JsonNode decoder
                   ('json.decode.json-parser.enabled' = 'false')
     contract      + the contract check, as a watermarked event time of 0
-    contract-per-field  the same check with one REGEXP per patterned field (the
-                  form before the fast path of rta.pipeline.contract)
     event-time    + the event time as the pipeline computes it (20-tables.sql:
                   UNIX_TIMESTAMP, REGEXP_REPLACE, REGEXP_EXTRACT)
     arithmetic    + the event time by integer arithmetic on the fields instead
@@ -130,12 +128,11 @@ def variant_sql(settings: Settings, variant: str, group: str) -> list[str]:
     k = settings.kafka
     event_time = {
         "contract": "TO_TIMESTAMP_LTZ(0, 3)",
-        "contract-per-field": "TO_TIMESTAMP_LTZ(0, 3)",
         "event-time": pipeline_event_time(),
         "arithmetic": ARITHMETIC,
     }.get(variant)
     extra = ""
-    violation = violation_sql(fast_path=variant != "contract-per-field")
+    violation = violation_sql()
     if event_time is not None:
         extra = (
             f",\n  event_ts AS CASE WHEN ({violation}) IS NULL THEN {event_time} END,\n"
@@ -240,7 +237,7 @@ def run_once(settings: Settings, variant: str, events: int, timeout_s: float) ->
     }
 
 
-VARIANTS = ("json", "json-node", "contract-per-field", "contract", "event-time", "arithmetic")
+VARIANTS = ("json", "json-node", "contract", "event-time", "arithmetic")
 
 
 def main() -> None:

@@ -145,101 +145,14 @@ def _checks(rule: FieldRule) -> list[tuple[str, str]]:
     return checks
 
 
-# Joins the patterned fields for the fast path's one regular expression. It must be a
-# character no pattern can match (a pattern that might is matched on its own) and is
-# no regular expression metacharacter, so it stands for itself in the joined pattern.
-_SEPARATOR = " "
-# Escapes that can match a space (or anything): the rest match digits, letters or '_'.
-_SPACE_ESCAPES = set("sSWDpPhHvVRXN")
-
-
-def _anchored_body(pattern: str) -> str | None:
-    """The pattern without its ^...$ anchors, if it is anchored and surely cannot match
-    the separator (no '.', negated class, space or escape that could); else None."""
-    if not (pattern.startswith("^") and pattern.endswith("$")):
-        return None
-    body = pattern[1:-1]
-    in_class = False
-    i = 0
-    while i < len(body):
-        c = body[i]
-        if c == "\\":
-            if i + 1 >= len(body) or body[i + 1] in _SPACE_ESCAPES:
-                return None
-            i += 2
-            continue
-        if c == _SEPARATOR or (c == "." and not in_class):
-            return None
-        if c == "[" and not in_class:
-            if body[i + 1 : i + 2] == "^":
-                return None
-            in_class = True
-        elif c == "]" and in_class:
-            in_class = False
-        i += 1
-    return body
-
-
-def _negated(cond: str) -> str:
-    """NOT cond, written plainly where the check allows."""
-    if cond.endswith(" IS NULL") and " " not in cond.removesuffix(" IS NULL"):
-        return cond.removesuffix(" IS NULL") + " IS NOT NULL"
-    if cond.startswith("NOT REGEXP("):
-        return cond.removeprefix("NOT ")
-    return f"NOT ({cond})"
-
-
-def _fast_path(rules: ContractRules) -> tuple[str, list[tuple[str, str]]] | None:
-    """(condition, checks left): the condition is TRUE only when the record breaks
-    none of the base rules except, possibly, the checks left, which come after a
-    pattern in their rule (a calendar check that CASTs parts of a matched timestamp,
-    which must not run on any other string).
-
-    It is every base check negated, except that the patterned fields are matched by one
-    regular expression over their concatenation instead of one REGEXP each: REGEXP
-    turns its argument into a Java String and looks its pattern up in a cache on every
-    call, which made the patterns the costliest part of the check. Because no pattern
-    can match the separator, the joined string matches exactly when each field matches
-    its own pattern. A NULL anywhere makes the condition NULL, which is not TRUE."""
-    types = ", ".join(_quote(t) for t in rules.event_types)
-    conds = [f"event_type IN ({types})"]
-    joined: list[tuple[str, str]] = []
-    left: list[tuple[str, str]] = []
-    for rule in rules.base:
-        body = _anchored_body(rule.pattern) if rule.pattern else None
-        matched = False
-        for cond, why in _checks(rule):
-            if matched:
-                left.append((cond, why))
-            elif cond.startswith("NOT REGEXP("):
-                if body is not None:
-                    joined.append((rule.name, body))
-                else:
-                    conds.append(_negated(cond))
-                matched = True
-            else:
-                conds.append(_negated(cond))
-    if len(joined) < 2:
-        return None  # one REGEXP either way: nothing to gain
-    sep = _quote(_SEPARATOR)
-    value = f" || {sep} || ".join(name for name, _ in joined)
-    pattern = "^" + _SEPARATOR.join(f"(?:{body})" for _, body in joined) + r"\z"
-    conds.append(f"REGEXP({value}, {_quote(pattern)})")
-    return " AND ".join(conds), left
-
-
-def violation_sql(
-    rules: ContractRules | None = None, indent: str = "    ", fast_path: bool = True
-) -> str:
+def violation_sql(rules: ContractRules | None = None, indent: str = "    ") -> str:
     """A SQL CASE: NULL for a record the contract accepts, else 'field: why'.
 
     The rules of each event type sit in their own inner CASE, chosen by event_type,
     so a record is tested against its own type's rules only. The expression runs
     twice per record on the pipeline's hottest path (the source's watermark and its
     projection), and the flat form, with every type's rules in one list, cost about
-    three times as many comparisons for a valid record. With `fast_path`, a record
-    that passes every base rule (see `_fast_path`) goes straight to its type's rules;
-    any other takes the rule-by-rule CASE, which names the first rule it breaks."""
+    three times as many comparisons for a valid record."""
     rules = rules or contract_rules()
     base_names = [f.name for f in rules.base]
     types = ", ".join(_quote(t) for t in rules.event_types)
@@ -267,17 +180,6 @@ def violation_sql(
         ]
         body = "\n".join(f"{inner}  WHEN {cond} THEN {_quote(why)}" for cond, why in own)
         by_type.append(f"{inner}WHEN event_type = {_quote(etype)} THEN CASE\n{body}\n{inner}END")
-    type_case = "CASE\n" + "\n".join(by_type) + f"\n{indent}END"
     lines = [f"{indent}WHEN {cond} THEN {_quote(why)}" for cond, why in whens]
-    lines.append(f"{indent}ELSE {type_case}")
-    full = "CASE\n" + "\n".join(lines) + f"\n{indent[:-2]}END"
-    fast = _fast_path(rules) if fast_path else None
-    if fast is None:
-        return full
-    # The first base check that fails after the fast condition held is among those it
-    # left (every other one passed), so they are tried in order before the type's rules.
-    condition, left = fast
-    rest = [f"{inner}WHEN {cond} THEN {_quote(why)}" for cond, why in left]
-    checked = "CASE\n" + "\n".join([*rest, f"{inner}ELSE {type_case}"]) + f"\n{indent}END"
-    when = f"{indent}WHEN {condition}\n{indent}THEN {checked}"
-    return f"CASE\n{when}\n{indent}ELSE {full}\n{indent[:-2]}END"
+    lines.append(f"{indent}ELSE CASE\n" + "\n".join(by_type) + f"\n{indent}END")
+    return "CASE\n" + "\n".join(lines) + f"\n{indent[:-2]}END"
