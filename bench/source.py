@@ -22,6 +22,7 @@ of the two: the rate is only known to about a second. Kafka and Flink only, priv
 stack.
 
     .venv/bin/python bench/source.py --events 2000000 --rounds 2
+    .venv/bin/python bench/source.py --profile contract   # + where the check's CPU goes
 
 Writes bench/results/source.json; the baseline of each figure is `json`.
 """
@@ -40,7 +41,9 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _profile
 from _stack import (
+    RESULTS,
     bench_stack,
     cancel_active_jobs,
     load_avg,
@@ -177,7 +180,9 @@ def _source_records_out(rest: FlinkRest, job_id: str, vertices: list[dict[str, A
     return int(float(metrics[0].get("sum", 0))) if metrics else 0
 
 
-def run_once(settings: Settings, variant: str, events: int, timeout_s: float) -> dict[str, Any]:
+def run_once(
+    settings: Settings, variant: str, events: int, timeout_s: float, profile: bool = False
+) -> dict[str, Any]:
     group = f"rta-bench-source-{uuid.uuid4().hex[:8]}"
     cancel_active_jobs(settings)
     gateway = SqlGateway(settings.flink.gateway)
@@ -192,6 +197,11 @@ def run_once(settings: Settings, variant: str, events: int, timeout_s: float) ->
     # JobManager's once-a-second metrics make uncertain by about a second.
     tm = taskmanager_process(settings)
     cpu_before = sum(tm.cpu_times()[:2]) if tm else None
+    recording = RESULTS / f"source-{variant}.jfr"
+    profiling = profile and tm is not None and _profile.available()
+    if profiling:
+        _profile.start(tm.pid, recording)  # type: ignore[union-attr]
+    summary: dict[str, Any] | None = None
     rest = FlinkRest(settings.flink.url)
     first_t: float | None = None
     last_zero_t = time.monotonic()
@@ -217,12 +227,21 @@ def run_once(settings: Settings, variant: str, events: int, timeout_s: float) ->
         seconds = time.monotonic() - first_t
         cpu_s = sum(tm.cpu_times()[:2]) - cpu_before if tm and cpu_before is not None else None
     finally:
+        if profiling:
+            _profile.stop(tm.pid)  # type: ignore[union-attr]
         rest.cancel(job_id)
         rest.close()
         cancel_active_jobs(settings)
         admin = make_admin(settings)
         for fut in admin.delete_consumer_groups([group]).values():
             fut.exception()
+    if profiling:
+        summary = _profile.summarise(recording, folded=RESULTS / f"source-{variant}.folded")
+        recording.unlink(missing_ok=True)
+        hot = summary["hottest"][0]
+        log(f"   self time in {hot['thread'][:70]}:")
+        for m in hot["self"][:10]:
+            log(f"      {m['share']:6.1%}  {m['method']}")
     rate = events / seconds
     cpu_us = cpu_s / events * 1e6 if cpu_s is not None else None
     log(
@@ -234,6 +253,7 @@ def run_once(settings: Settings, variant: str, events: int, timeout_s: float) ->
         "rate": round(rate),
         "seconds": round(seconds, 2),
         "cpu_us_per_event": round(cpu_us, 3) if cpu_us is not None else None,
+        "profile": summary,
     }
 
 
@@ -248,6 +268,13 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=300, help="max seconds per run")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument(
+        "--profile",
+        choices=VARIANTS,
+        default=None,
+        help="record this variant's last round with JFR: where the TaskManager's CPU went, "
+        "and its busiest thread as a flame graph (bench/results/source-<variant>.folded)",
+    )
     args = parser.parse_args()
     load_before = load_avg()
     runs: list[dict[str, Any]] = []
@@ -258,11 +285,18 @@ def main() -> None:
         )
         if summary.error or summary.sent != args.events:
             sys.exit(f"bench: produced {summary.sent:,} of {args.events:,}: {summary.error}")
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
+            last_round = round_ == args.rounds - 1
             for variant in args.variants:
                 runs.append(
                     {
-                        **run_once(settings, variant, args.events, args.timeout),
+                        **run_once(
+                            settings,
+                            variant,
+                            args.events,
+                            args.timeout,
+                            profile=variant == args.profile and last_round,
+                        ),
                         "load_avg": load_avg(),
                     }
                 )
