@@ -322,6 +322,9 @@ def notes(bench: str, r: Record) -> str:
         timed_out = sum(1 for run in runs if isinstance(run, dict) and run.get("timed_out"))
         if timed_out:
             parts.append(f"{timed_out} run(s) timed out: rate over what they processed")
+        profiled = sum(1 for run in runs if isinstance(run, dict) and run.get("profile"))
+        if profiled:
+            parts.append(f"{profiled} of {len(runs)} runs profiled with JFR (costs throughput)")
     if isinstance(r.get("statistic"), str):
         parts.append(r["statistic"])
     return "; ".join(parts)
@@ -597,6 +600,10 @@ def _details_heap(records: Sequence[Record]) -> list[str]:
                 [[fmt(s.get("minute")), fmt(s.get("heap_mb")), fmt(s.get("source_records"))]
                  for s in samples],
             ),
+            "",
+            f"Produced but not yet read at the last sample: {fmt(r.get('behind_at_last_sample'))} "
+            f"records; the job read its first record {fmt(r.get('job_reading_after_s'))} s after "
+            "the generator started (the minutes count from then).",
         ]  # fmt: skip
     return out
 
