@@ -96,6 +96,16 @@ def taskmanager_process(settings: Settings) -> psutil.Process | None:
     return PidFile(Layout(settings.state_dir).pid_file("flink-taskmanager")).process()
 
 
+def cpu_seconds(proc: psutil.Process | None) -> float | None:
+    """User + system CPU seconds of a process so far (as bench/collector.py counts)."""
+    if proc is None:
+        return None
+    try:
+        return float(sum(proc.cpu_times()[:2]))
+    except psutil.Error:
+        return None
+
+
 def taskmanager_id(rest: FlinkRest) -> str | None:
     """The (first) TaskManager's id, for its metrics."""
     with suppress(Exception):

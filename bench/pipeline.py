@@ -39,13 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import contextlib
 
-import psutil
-
 import _profile
 from _stack import (
     RESULTS,
     bench_stack,
     cancel_active_jobs,
+    cpu_seconds,
     load_avg,
     log,
     machine,
@@ -107,16 +106,6 @@ def _vertex_stats(rest: FlinkRest, job_id: str, vid: str) -> dict[str, float]:
     return out
 
 
-def _cpu_s(proc: psutil.Process | None) -> float | None:
-    """User + system CPU seconds of a process so far (as bench/collector.py counts)."""
-    if proc is None:
-        return None
-    try:
-        return float(sum(proc.cpu_times()[:2]))
-    except psutil.Error:
-        return None
-
-
 def run_once(
     settings: Settings, events: int, tuned: bool, timeout_s: float, profile: bool = False
 ) -> Run:
@@ -127,7 +116,7 @@ def run_once(
     profiling = profile and tm is not None and _profile.available()
     if profiling:
         _profile.start(tm.pid, recording)  # type: ignore[union-attr]
-    cpu_before = _cpu_s(tm)
+    cpu_before = cpu_seconds(tm)
     group = f"rta-bench-pipeline-{config}-{uuid.uuid4().hex[:8]}"
     cancel_active_jobs(settings)
     gateway = SqlGateway(settings.flink.gateway)
@@ -217,7 +206,7 @@ def run_once(
         run.events = min(run.source_records, events)
         run.rate = run.events / run.seconds if run.seconds > 0 else 0.0
         run.load_avg = load_avg()
-        cpu_after = _cpu_s(tm)
+        cpu_after = cpu_seconds(tm)
         if cpu_before is not None and cpu_after is not None:
             run.tm_cpu_s = round(cpu_after - cpu_before, 2)
     finally:

@@ -46,6 +46,7 @@ from _stack import (
     RESULTS,
     bench_stack,
     cancel_active_jobs,
+    cpu_seconds,
     load_avg,
     log,
     machine,
@@ -55,7 +56,7 @@ from _stack import (
 )
 from rta.generator import GenerateOptions, generate
 from rta.kafka.client import make_admin
-from rta.pipeline.contract import violation_sql
+from rta.pipeline.contract import contract_rules, violation_sql
 from rta.pipeline.gateway import SqlGateway
 from rta.pipeline.jobs import FlinkRest
 from rta.settings import Settings
@@ -106,12 +107,13 @@ ARITHMETIC = """TO_TIMESTAMP_LTZ(
       3)"""  # noqa: E501
 
 
-FIELDS = """event_id STRING, event_timestamp STRING, user_id STRING, session_id STRING,
-  device_type STRING, os STRING, browser STRING, location STRING, event_type STRING,
-  page_url STRING, referrer_url STRING, time_spent DOUBLE, product_id STRING,
-  product_name STRING, product_category STRING, price DOUBLE, quantity DOUBLE,
-  total_amount DOUBLE, order_id STRING"""
-COLUMNS = re.sub(r"\s+(STRING|DOUBLE)", "", FIELDS).replace("\n", " ")
+# The seed's fields as the pipeline's source declares them (20-tables.sql; a unit test
+# holds that file to the contract): the contract's fields plus the discriminator.
+_FIELD_TYPES = [("event_type", "STRING")] + [
+    (f.name, f.sql_type) for f in contract_rules().all_fields
+]
+FIELDS = ", ".join(f"{name} {sql_type}" for name, sql_type in _FIELD_TYPES)
+COLUMNS = ", ".join(name for name, _ in _FIELD_TYPES)
 
 
 def pipeline_event_time() -> str:
@@ -196,7 +198,7 @@ def run_once(
     # CPU of the TaskManager over the run: steadier than the rate, which the
     # JobManager's once-a-second metrics make uncertain by about a second.
     tm = taskmanager_process(settings)
-    cpu_before = sum(tm.cpu_times()[:2]) if tm else None
+    cpu_before = cpu_seconds(tm)
     recording = RESULTS / f"source-{variant}.jfr"
     profiling = profile and tm is not None and _profile.available()
     if profiling:
@@ -225,7 +227,8 @@ def run_once(
             time.sleep(POLL_S)
         assert first_t is not None
         seconds = time.monotonic() - first_t
-        cpu_s = sum(tm.cpu_times()[:2]) - cpu_before if tm and cpu_before is not None else None
+        cpu_after = cpu_seconds(tm)
+        cpu_s = cpu_after - cpu_before if cpu_after is not None and cpu_before is not None else None
     finally:
         if profiling:
             _profile.stop(tm.pid)  # type: ignore[union-attr]
