@@ -278,6 +278,13 @@ class CollectorSettings(_Section):
         description="Seconds Kafka has to confirm a request's events; later, the request "
         "gets HTTP 503 with Retry-After and none of its events count as accepted.",
     )
+    producer_reset_s: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds without one record confirmed by Kafka, while requests fail, "
+        "after which the collector replaces its Kafka producer (a producer that lost every "
+        "broker during an outage may not find them again).",
+    )
     key: SecretStr | None = Field(
         None,
         description="Write key that rta's own clients send (`rta generate --sink http`); "

@@ -100,6 +100,7 @@ class RecordingProducer:
         self.fail = fail
         self.hold = hold
         self._waiting: list[tuple[Callable[[KafkaError | None, Message], None], Message]] = []
+        self.purged = 0
         # produce() and poll() may run in different threads (the collector polls in one).
         self._reported = threading.Condition()
 
@@ -143,6 +144,12 @@ class RecordingProducer:
     def flush(self, timeout: float = 0.0) -> int:
         self._report(0.0)
         return len(self._waiting)
+
+    def purge(self, *args: Any, **kwargs: Any) -> None:
+        """Drop the reports still held back, as librdkafka's purge() fails its queue."""
+        with self._reported:
+            self.purged = len(self._waiting)
+            self._waiting = []
 
     def release(self) -> None:
         """Stop holding reports back: the next poll() or flush() delivers them."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -218,3 +219,57 @@ def test_close_flushes_and_reports_what_is_left() -> None:
     asyncio.run(give_up())
     assert delivery.close(0.1) == 4
     assert not delivery.running
+
+
+def test_a_producer_that_confirms_nothing_for_long_is_replaced() -> None:
+    stuck = RecordingProducer(hold=True)  # a producer that lost every broker
+    fresh = RecordingProducer()
+    replaced: list[int] = []
+    delivery = Delivery(
+        stuck,
+        replace=lambda: fresh,
+        replace_after_s=0.1,
+        on_replaced=lambda: replaced.append(1),
+    )
+    delivery.start()
+
+    async def requests() -> None:
+        # Failures within the period keep the producer: an outage is not a stuck client.
+        with pytest.raises(DeliveryFailed):
+            await delivery.send(_records(2), 0.05)
+        assert delivery.producer is stuck and replaced == []
+        await asyncio.sleep(0.1)
+        with pytest.raises(DeliveryFailed):
+            await delivery.send(_records(3), 0.05)
+        assert delivery.producer is fresh and replaced == [1]
+        await delivery.send(_records(4), 1.0)  # the next request goes through
+
+    try:
+        asyncio.run(requests())
+    finally:
+        delivery.close(1.0)
+    assert len(fresh.records) == 4
+    # The old producer's records are dropped, not delivered late beside the retries.
+    deadline = time.monotonic() + 5
+    while stuck.purged != 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stuck.purged == 5
+
+
+def test_a_producer_that_confirms_is_kept_through_later_failures() -> None:
+    producer = RecordingProducer()
+    delivery = Delivery(producer, replace=RecordingProducer, replace_after_s=0.2)
+    delivery.start()
+
+    async def requests() -> None:
+        await delivery.send(_records(2), 1.0)
+        producer.hold = True
+        with pytest.raises(DeliveryFailed):
+            await delivery.send(_records(2), 0.05)
+
+    try:
+        asyncio.run(requests())
+    finally:
+        producer.release()
+        delivery.close(1.0)
+    assert delivery.producer is producer

@@ -15,7 +15,7 @@ Retry-After, and no event of the request counts as accepted.
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 from typing import Annotated, Any, NoReturn
@@ -109,15 +109,25 @@ def _header(example: str, description: str) -> dict[str, Any]:
 
 
 def create_app(
-    settings: Settings, *, producer: ProducerLike, keys: KeyStore | None = None
+    settings: Settings,
+    *,
+    producer: ProducerLike,
+    keys: KeyStore | None = None,
+    new_producer: Callable[[], ProducerLike] | None = None,
 ) -> FastAPI:
     """The collector as an ASGI app, producing with `producer` (the real one comes from
     rta.collector.server.serve; a rta.testing.RecordingProducer in tests). Its delivery
-    thread runs while the app's lifespan does. `keys` defaults to the state directory's."""
+    thread runs while the app's lifespan does. `keys` defaults to the state directory's.
+    `new_producer` replaces a producer that confirms nothing (rta.collector.delivery)."""
     c = settings.collector
     keys = keys or KeyStore(Layout(settings.state_dir).collector_keys)
-    delivery = Delivery(producer)
     metrics = Metrics()
+    delivery = Delivery(
+        producer,
+        replace=new_producer,
+        replace_after_s=c.producer_reset_s,
+        on_replaced=metrics.producer_replaced.inc,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

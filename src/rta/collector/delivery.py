@@ -6,19 +6,29 @@ thread calls it. One background thread polls; each request's records share one
 counter, and the request's future is settled once, from that thread, when the last
 report of its records arrives. A wake-up of the loop per request, not per record,
 keeps the bridge cheap at tens of thousands of records a second.
+
+A producer that has confirmed nothing for `replace_after_s` while requests kept
+failing is replaced by a new one. librdkafka drops every broker it knows when a
+broker going down answers Metadata with no brokers (Kafka's controlled shutdown
+does), and its re-bootstrap does not always bring them back (confluentinc/librdkafka
+#5301): such a producer would answer 503 long after Kafka has returned.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from confluent_kafka import KafkaError, KafkaException, Message
 
 __all__ = ["Delivery", "DeliveryFailed", "OutRecord", "ProducerLike"]
+
+log = logging.getLogger(__name__)
 
 # How long one poll() waits for reports; also how soon the thread notices a stop.
 _POLL_S = 0.1
@@ -32,6 +42,8 @@ class ProducerLike(Protocol):
     def poll(self, timeout: float = ...) -> int: ...
 
     def flush(self, timeout: float = ...) -> int: ...
+
+    def purge(self, *args: Any, **kwargs: Any) -> None: ...
 
 
 class DeliveryFailed(Exception):
@@ -84,12 +96,27 @@ class _Pending:
 
 
 class Delivery:
-    """Produces a request's records and waits for the broker to confirm all of them."""
+    """Produces a request's records and waits for the broker to confirm all of them.
 
-    def __init__(self, producer: ProducerLike) -> None:
+    `replace`, when given, makes a new producer for one that has confirmed nothing
+    for `replace_after_s` seconds while requests failed (see the module's text)."""
+
+    def __init__(
+        self,
+        producer: ProducerLike,
+        *,
+        replace: Callable[[], ProducerLike] | None = None,
+        replace_after_s: float = 30.0,
+        on_replaced: Callable[[], Any] | None = None,
+    ) -> None:
         self.producer = producer
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._replace = replace
+        self._replace_after_s = replace_after_s
+        self._on_replaced = on_replaced
+        self._confirmed_at = time.monotonic()
+        self._replacing = threading.Lock()
 
     def start(self) -> None:
         self._stop.clear()
@@ -101,8 +128,35 @@ class Delivery:
         return self._thread is not None and self._thread.is_alive()
 
     def _poll(self) -> None:
+        # self.producer is read on every turn: a replaced producer is polled at once.
         while not self._stop.is_set():
             self.producer.poll(_POLL_S)
+
+    def _failed(self) -> None:
+        """A request failed: replace the producer if it has confirmed nothing for long."""
+        quiet_s = time.monotonic() - self._confirmed_at
+        if self._replace is None or quiet_s < self._replace_after_s:
+            return
+        if not self._replacing.acquire(blocking=False):
+            return  # another request is replacing it
+        try:
+            log.warning(
+                "Kafka has confirmed no record for %.0f s: replacing the collector's producer",
+                quiet_s,
+            )
+            try:
+                new = self._replace()
+            except Exception:
+                log.exception("cannot make a new Kafka producer; keeping the old one")
+                return
+            old, self.producer = self.producer, new
+            # The new producer gets the whole period before it is judged.
+            self._confirmed_at = time.monotonic()
+            threading.Thread(target=_retire, args=(old,), name="rta-producer-retire").start()
+            if self._on_replaced is not None:
+                self._on_replaced()
+        finally:
+            self._replacing.release()
 
     def close(self, timeout_s: float) -> int:
         """Stop polling and deliver what is still queued; return how many records were
@@ -139,8 +193,20 @@ class Delivery:
         try:
             errors = await asyncio.wait_for(pending.future, timeout_s)
         except TimeoutError:
+            self._failed()
             raise DeliveryFailed(
                 f"Kafka did not confirm the events within {timeout_s:g} s"
             ) from None
         if errors:
+            self._failed()
             raise DeliveryFailed(f"Kafka did not take the events: {errors[0]}")
+        self._confirmed_at = time.monotonic()
+
+
+def _retire(producer: ProducerLike) -> None:
+    """Drop a replaced producer's records: their requests were answered 503 already (the
+    clients retry them), and a late delivery would only add a duplicate. Its reports,
+    now failures, settle nothing that is still waiting."""
+    with contextlib.suppress(Exception):
+        producer.purge()
+        producer.flush(5.0)

@@ -48,5 +48,12 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.producer_replaced = Counter(
+            "rta_collector_producer_replacements",
+            "Kafka producers replaced because they confirmed nothing for "
+            "collector.producer_reset_s while requests failed.",
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

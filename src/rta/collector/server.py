@@ -29,7 +29,17 @@ def collector_producer(settings: Settings, timeout_s: float | None = None) -> Pr
     """rta's idempotent, acks=all producer, tuned for answering requests, and checked:
     the broker answers and raw_events and the dead-letter topic exist. Raises
     KafkaUnavailableError otherwise."""
-    producer = make_producer(
+    producer = _new_producer(settings)
+    check_topics(
+        producer, settings, [settings.kafka.raw_topic, settings.kafka.dlq_topic], timeout_s
+    )
+    return producer
+
+
+def _new_producer(settings: Settings) -> Producer:
+    """The collector's producer, unchecked: also what replaces one that confirms nothing
+    (rta.collector.delivery), when Kafka may still be away."""
+    return make_producer(
         settings,
         # A request waits for its records: batch for a few ms, not the 20 ms that
         # suit the generator's bulk.
@@ -38,10 +48,6 @@ def collector_producer(settings: Settings, timeout_s: float | None = None) -> Pr
         # deliver it minutes later, beside the retry the client was told to make.
         **{"message.timeout.ms": max(1, round(settings.collector.produce_timeout_s * 1000))},
     )
-    check_topics(
-        producer, settings, [settings.kafka.raw_topic, settings.kafka.dlq_topic], timeout_s
-    )
-    return producer
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -69,7 +75,9 @@ def serve(
     host, port = host or c.host, port or c.port
     producer = collector_producer(settings)
     keys = KeyStore(Layout(settings.state_dir).collector_keys)
-    app = create_app(settings, producer=producer, keys=keys)
+    app = create_app(
+        settings, producer=producer, keys=keys, new_producer=lambda: _new_producer(settings)
+    )
     sock = listen(host, port)
     server = uvicorn.Server(uvicorn_config(app))
     if on_ready is not None:
