@@ -26,9 +26,10 @@ $(VENV)/.installed: pyproject.toml jvm/pom.xml
 	$(BIN)/pip install -q --no-deps apache-flink==$(FLINK_VERSION) apache-flink-libraries==$(FLINK_VERSION)
 	touch $@
 
-$(JVM_CACHE)/.resolved: jvm/pom.xml $(wildcard jvm/*/pom.xml)
+# package: resolves the pinned jars and builds rta's Flink functions (jvm/flink/src).
+$(JVM_CACHE)/.resolved: jvm/pom.xml $(wildcard jvm/*/pom.xml) $(shell find jvm -name '*.java')
 	@command -v mvn >/dev/null || { echo "make setup: Maven (mvn) not found; install it (apt-get install maven)"; exit 1; }
-	mvn -q -B -f jvm/pom.xml generate-resources -Drta.cache=$(JVM_CACHE)
+	mvn -q -B -f jvm/pom.xml package -Drta.cache=$(JVM_CACHE)
 	touch $@
 
 # The dashboard's browser tests drive Debian's chromium (Playwright's own browser

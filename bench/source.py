@@ -10,10 +10,15 @@ the same run:
     json          decode every field (what every variant pays)
     json-node     the same through the JSON format's older JsonNode decoder
                   ('json.decode.json-parser.enabled' = 'false')
-    contract      + the contract check, as a watermarked event time of 0
+    sql-contract  + the contract check in SQL's own functions (REGEXP for ids and
+                  timestamps, SUBSTR for the calendar), as a watermarked event
+                  time of 0: the pipeline before rta's functions
+    contract      the same with rta's functions (15-functions.sql), as the
+                  pipeline checks it
+    sql-event-time  + the event time by UNIX_TIMESTAMP, REGEXP_REPLACE and
+                  REGEXP_EXTRACT, on top of sql-contract
     event-time    + the event time as the pipeline computes it (20-tables.sql:
-                  UNIX_TIMESTAMP, REGEXP_REPLACE, REGEXP_EXTRACT)
-    arithmetic    + the event time by integer arithmetic on the fields instead
+                  RTA_EPOCH_MS), on top of contract
 
 events/s = events / (time the source's counter reached --events - time it first
 moved), from Flink's REST metrics every 0.25 s. The TaskManager's CPU time per record
@@ -64,46 +69,12 @@ from rta.settings import Settings
 START = "2026-01-01T00:00:00Z"
 POLL_S = 0.25
 
-# An alternative to the pipeline's UNIX_TIMESTAMP parse, tried on 2026-12-04: the
-# fields cut out by position and the instant computed by integer arithmetic (the
-# Julian day number formula; the contract has checked the layout first). It passed
-# the Pinot tests' edge cases but measured no faster: SUBSTR and CHAR_LENGTH decode
-# the UTF-8 bytes on every call. Kept to measure against.
-ARITHMETIC = """TO_TIMESTAMP_LTZ(
-      CAST(
-        CAST(SUBSTR(event_timestamp, 9, 2) AS INT)
-        + CASE
-            WHEN CAST(SUBSTR(event_timestamp, 6, 2) AS INT) <= 2 THEN
-              (153 * (CAST(SUBSTR(event_timestamp, 6, 2) AS INT) + 9) + 2) / 5
-              + 365 * (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4799)
-              + (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4799) / 4
-              - (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4799) / 100
-              + (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4799) / 400
-            ELSE
-              (153 * (CAST(SUBSTR(event_timestamp, 6, 2) AS INT) - 3) + 2) / 5
-              + 365 * (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4800)
-              + (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4800) / 4
-              - (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4800) / 100
-              + (CAST(SUBSTR(event_timestamp, 1, 4) AS INT) + 4800) / 400
-          END
-        - 2472633 AS BIGINT) * 86400000
-      + CAST(SUBSTR(event_timestamp, 12, 2) AS INT) * 3600000
-      + CAST(SUBSTR(event_timestamp, 15, 2) AS INT) * 60000
-      + CAST(SUBSTR(event_timestamp, 18, 2) AS INT) * 1000
-      -- Fraction digits: from position 21 to before 'Z' (1 character) or the offset (6).
-      + CASE CHAR_LENGTH(event_timestamp)
-               - CASE WHEN SUBSTR(event_timestamp, CHAR_LENGTH(event_timestamp), 1) = 'Z' THEN 21 ELSE 26 END
-          WHEN -1 THEN 0
-          WHEN 1 THEN CAST(SUBSTR(event_timestamp, 21, 1) AS INT) * 100
-          WHEN 2 THEN CAST(SUBSTR(event_timestamp, 21, 2) AS INT) * 10
-          ELSE CAST(SUBSTR(event_timestamp, 21, 3) AS INT)
-        END
-      - CASE
-          WHEN SUBSTR(event_timestamp, CHAR_LENGTH(event_timestamp), 1) = 'Z' THEN 0
-          ELSE (CASE WHEN SUBSTR(event_timestamp, CHAR_LENGTH(event_timestamp) - 5, 1) = '-' THEN -60000 ELSE 60000 END)
-               * (CAST(SUBSTR(event_timestamp, CHAR_LENGTH(event_timestamp) - 4, 2) AS INT) * 60
-                  + CAST(SUBSTR(event_timestamp, CHAR_LENGTH(event_timestamp) - 1, 2) AS INT))
-        END,
+# The event time as the pipeline computed it before rta's functions (15-functions.sql),
+# in SQL's own functions: UNIX_TIMESTAMP applies the offset (whole seconds), the
+# fraction is added back as milliseconds. Kept to measure the functions against.
+SQL_EVENT_TIME = """TO_TIMESTAMP_LTZ(
+      UNIX_TIMESTAMP(REGEXP_REPLACE(event_timestamp, '\\.[0-9]+', ''), 'yyyy-MM-dd''T''HH:mm:ssXXX') * 1000
+        + CAST(SUBSTR(RPAD(COALESCE(REGEXP_EXTRACT(event_timestamp, '\\.([0-9]+)', 1), ''), 3, '0'), 1, 3) AS BIGINT),
       3)"""  # noqa: E501
 
 
@@ -129,15 +100,22 @@ def pipeline_event_time() -> str:
     return m.group(1)
 
 
+def function_ddl() -> list[str]:
+    """The pipeline's CREATE FUNCTION statements (15-functions.sql)."""
+    text = resources.files("rta.pipeline").joinpath("sql", "15-functions.sql").read_text()
+    return [line.rstrip(";") for line in text.splitlines() if line.startswith("CREATE ")]
+
+
 def variant_sql(settings: Settings, variant: str, group: str) -> list[str]:
     k = settings.kafka
     event_time = {
+        "sql-contract": "TO_TIMESTAMP_LTZ(0, 3)",
         "contract": "TO_TIMESTAMP_LTZ(0, 3)",
+        "sql-event-time": SQL_EVENT_TIME,
         "event-time": pipeline_event_time(),
-        "arithmetic": ARITHMETIC,
     }.get(variant)
     extra = ""
-    violation = violation_sql()
+    violation = violation_sql(functions=not variant.startswith("sql-"))
     if event_time is not None:
         extra = (
             f",\n  event_ts AS CASE WHEN ({violation}) IS NULL THEN {event_time} END,\n"
@@ -149,6 +127,7 @@ def variant_sql(settings: Settings, variant: str, group: str) -> list[str]:
     select = COLUMNS + (", event_ts" if event_time is not None else "")
     sink_cols = FIELDS + (", event_ts TIMESTAMP_LTZ(3)" if event_time is not None else "")
     return [
+        *function_ddl(),
         f"SET 'parallelism.default' = '{settings.flink.parallelism}'",
         "SET 'pipeline.object-reuse' = 'true'",
         "SET 'table.local-time-zone' = 'UTC'",
@@ -260,7 +239,7 @@ def run_once(
     }
 
 
-VARIANTS = ("json", "json-node", "contract", "event-time", "arithmetic")
+VARIANTS = ("json", "json-node", "sql-contract", "contract", "sql-event-time", "event-time")
 
 
 def main() -> None:

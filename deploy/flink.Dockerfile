@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Flink's official image plus what rta's pipeline needs on the classpath: the Kafka
-# SQL connector. The jar is resolved by Maven from jvm/flink/pom.xml, the same pom
-# that `make setup` resolves for the local stack, so its version is the pin
+# SQL connector and rta's SQL functions (rta-flink-functions.jar, built from
+# jvm/flink/src). Both come from jvm/flink/pom.xml, the same pom that `make setup`
+# builds for the local stack, so the connector's version is the pin
 # flink.kafka.connector.version in jvm/pom.xml, and nothing is fetched by URL.
 # (The image is the full Flink distribution: bin/sql-gateway.sh and the SQL Gateway
 # jar in opt/ are already there.)
@@ -13,7 +14,7 @@ ARG MAVEN_IMAGE=maven:3.9.9-eclipse-temurin-17
 FROM ${MAVEN_IMAGE} AS jars
 WORKDIR /build
 COPY jvm/ ./jvm/
-RUN mvn -q -B -f jvm/flink/pom.xml generate-resources -Drta.cache=/jars
+RUN mvn -q -B -f jvm/flink/pom.xml package -Drta.cache=/jars
 
 FROM flink:${FLINK_VERSION}-scala_2.12-java17
 COPY --from=jars --chown=flink:flink /jars/flink-lib/ /opt/flink/lib/

@@ -100,9 +100,12 @@ _ALL_TYPE_FIELDS: tuple[str, ...] = tuple(
 )
 
 # re.ASCII: \d is [0-9] only. fullmatch: a trailing newline is not tolerated
-# (`$` alone would match before one).
+# (`$` alone would match before one). The offset's minutes are 00-59 (RFC 3339's
+# time-minute), which datetime.fromisoformat does not check ("+05:60" is +06:00).
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
-_TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+_TS_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:[0-5]\d)", re.ASCII
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -114,6 +117,16 @@ def epoch_millis(timestamp: str) -> int:
     """
     # timedelta floor division is exact integer arithmetic: microseconds truncate, never round.
     return (datetime.fromisoformat(timestamp) - _EPOCH) // timedelta(milliseconds=1)
+
+
+def is_uuid(value: str) -> bool:
+    """A canonical lowercase UUID, as the contract's ids must be."""
+    return _valid(_UUID, value)
+
+
+def is_timestamp(value: str) -> bool:
+    """An RFC 3339 timestamp with an offset that names a real date and time."""
+    return _valid(_TIMESTAMP, value)
 
 
 def window_start(ms: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -42,8 +43,36 @@ def test_generated_filter_covers_every_contract_field() -> None:
 
 def test_generated_patterns_end_without_a_line_break_escape() -> None:
     # Java's '$' matches before a final line break; the SQL must use '\z'.
-    sql = violation_sql()
+    sql = violation_sql(functions=False)
     assert "$'" not in sql and "\\z'" in sql
+
+
+def test_ids_and_timestamps_are_checked_by_rtas_functions() -> None:
+    sql = violation_sql()
+    assert "REGEXP" not in sql
+    for column in ("event_id", "user_id", "session_id"):
+        assert f"NOT RTA_IS_UUID({column}) THEN '{column}: must be a UUID" in sql
+    assert "NOT RTA_IS_RFC3339(event_timestamp) THEN 'event_timestamp: must be" in sql
+    assert "RTA_EPOCH_MS(event_timestamp) IS NULL THEN 'event_timestamp: not a valid" in sql
+
+
+def test_a_pattern_no_function_implements_is_checked_with_regexp() -> None:
+    rules = contract_rules()
+    (user,) = [r for r in rules.base if r.name == "user_id"]
+    other = replace(user, pattern="^u-[0-9]+$")
+    changed = replace(rules, base=tuple(other if r is user else r for r in rules.base))
+    sql = violation_sql(changed)
+    assert "NOT REGEXP(user_id, '^u-[0-9]+\\z') THEN 'user_id: must be a UUID" in sql
+    assert "NOT RTA_IS_UUID(event_id)" in sql
+
+
+def test_a_timestamp_pattern_rta_epoch_ms_does_not_read_is_refused() -> None:
+    rules = contract_rules()
+    (ts,) = [r for r in rules.base if r.name == "event_timestamp"]
+    other = replace(ts, pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    changed = replace(rules, base=tuple(other if r is ts else r for r in rules.base))
+    with pytest.raises(ValueError, match="RTA_EPOCH_MS"):
+        violation_sql(changed)
 
 
 def test_source_columns_match_the_contract() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rta.settings import PinotSettings, Settings
-from rta.stack.artifacts import classpath
+from rta.stack.artifacts import classpath, lib_dir
 from rta.stack.errors import ArtifactsMissingError, JavaError, PortInUseError, StartupError
 from rta.stack.java import Java, find_java
 from rta.stack.pinot import PinotComponent
@@ -67,6 +67,15 @@ def test_port_in_use_names_the_holder() -> None:
 def test_missing_classpath_says_run_make_setup(tmp_path: Path) -> None:
     with pytest.raises(ArtifactsMissingError, match="make setup"):
         classpath(tmp_path, "kafka")
+
+
+def test_lib_dir_without_a_required_jar_says_run_make_setup(tmp_path: Path) -> None:
+    lib = tmp_path / "flink-lib"
+    lib.mkdir()
+    (lib / "connector.jar").write_bytes(b"")
+    assert lib_dir(tmp_path, "flink-lib") == lib
+    with pytest.raises(ArtifactsMissingError, match=r"lacks functions\.jar.*make setup"):
+        lib_dir(tmp_path, "flink-lib", required=("functions.jar",))
 
 
 def test_process_start_stop_leaves_nothing(tmp_path: Path) -> None:

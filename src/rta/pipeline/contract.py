@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rta.events import event_json_schema
+from rta.events import TIMESTAMP_PATTERN, UUID_PATTERN, event_json_schema
 
 __all__ = ["UNDECODABLE_REASON", "FieldRule", "contract_rules", "violation_sql"]
 
@@ -115,13 +115,25 @@ def _calendar_ok(col: str) -> str:
     return f"SUBSTR({col}, 1, 4) <> '0000' AND CAST(SUBSTR({col}, 9, 2) AS INT) <= {days}"
 
 
+# rta's SQL functions (jvm/flink/src/main/java/dev/rta/flink, registered in
+# 20-tables.sql): hand-written checks of the contract's two patterns. The check runs
+# twice per record on the source's thread (watermark and projection), where REGEXP,
+# UNIX_TIMESTAMP's SimpleDateFormat and SUBSTR took over half of that thread's time.
+# A function stands in for its pattern only while the schema's pattern is exactly the
+# one it was written for; any other pattern is checked with REGEXP.
+_PATTERN_FUNCTIONS = {UUID_PATTERN: "RTA_IS_UUID", TIMESTAMP_PATTERN: "RTA_IS_RFC3339"}
+# NULL unless the timestamp has the pattern's layout and names a day that exists: the
+# calendar check here, and the event time in 20-tables.sql.
+EPOCH_MS_FUNCTION = "RTA_EPOCH_MS"
+
+
 _FORMAT_WORDS = {
     "uuid": "must be a UUID in canonical lowercase form",
     "date-time": "must be an RFC 3339 timestamp with an offset",
 }
 
 
-def _checks(rule: FieldRule) -> list[tuple[str, str]]:
+def _checks(rule: FieldRule, functions: bool) -> list[tuple[str, str]]:
     """(condition that breaks the rule, reason) pairs, in the order they are tried."""
     col = rule.name
     missing = "is missing" if rule.json_type == "string" else "is missing or not a number"
@@ -133,11 +145,23 @@ def _checks(rule: FieldRule) -> list[tuple[str, str]]:
         checks.append((f"CHAR_LENGTH({col}) < {rule.min_length}", f"{col}: must not be empty"))
     if rule.pattern:
         words = _FORMAT_WORDS.get(rule.format or "", f"must match {rule.pattern}")
-        checks.append(
-            (f"NOT REGEXP({col}, {_quote(_java_pattern(rule.pattern))})", f"{col}: {words}")
+        function = _PATTERN_FUNCTIONS.get(rule.pattern) if functions else None
+        matches = (
+            f"{function}({col})"
+            if function
+            else f"REGEXP({col}, {_quote(_java_pattern(rule.pattern))})"
         )
-    if rule.format == "date-time":
+        checks.append((f"NOT {matches}", f"{col}: {words}"))
+    if rule.format == "date-time" and not functions:
         checks.append((f"NOT ({_calendar_ok(col)})", f"{col}: not a valid calendar date"))
+    elif rule.format == "date-time":
+        if rule.pattern != TIMESTAMP_PATTERN:
+            # The event time is RTA_EPOCH_MS's reading of this one layout.
+            raise ValueError(
+                f"contract field {col}: date-time pattern {rule.pattern!r} is not the one "
+                f"{EPOCH_MS_FUNCTION} reads (rta.events.TIMESTAMP_PATTERN)"
+            )
+        checks.append((f"{EPOCH_MS_FUNCTION}({col}) IS NULL", f"{col}: not a valid calendar date"))
     if rule.minimum is not None:
         checks.append((f"{col} < {rule.minimum:g}", f"{col}: must be >= {rule.minimum:g}"))
     if rule.json_type == "integer":
@@ -145,8 +169,14 @@ def _checks(rule: FieldRule) -> list[tuple[str, str]]:
     return checks
 
 
-def violation_sql(rules: ContractRules | None = None, indent: str = "    ") -> str:
+def violation_sql(
+    rules: ContractRules | None = None, indent: str = "    ", *, functions: bool = True
+) -> str:
     """A SQL CASE: NULL for a record the contract accepts, else 'field: why'.
+
+    With functions=False, the ids and timestamps are checked with REGEXP and SQL's
+    string functions only (no rta jar on Flink's classpath): what the pipeline ran
+    before rta's functions, kept for bench/source.py to measure against.
 
     The rules of each event type sit in their own inner CASE, chosen by event_type,
     so a record is tested against its own type's rules only. The expression runs
@@ -169,11 +199,11 @@ def violation_sql(rules: ContractRules | None = None, indent: str = "    ") -> s
         ),
     ]
     for rule in rules.base:
-        whens += _checks(rule)
+        whens += _checks(rule, functions)
     inner = indent + "  "
     by_type: list[str] = []
     for etype in rules.event_types:
-        own = [c for rule in rules.specific[etype] for c in _checks(rule)]
+        own = [c for rule in rules.specific[etype] for c in _checks(rule, functions)]
         own += [
             (f"{name} IS NOT NULL", f"{name}: is not a field of {etype}")
             for name in rules.foreign(etype)

@@ -15,8 +15,14 @@ from rta.pipeline.contract import UNDECODABLE_REASON, violation_sql
 from rta.settings import Settings
 from rta.templates import fill_file
 
-# Order matters: configuration, then tables, then the one statement set.
-SQL_FILES = ("00-config.sql", "10-tuning.sql", "20-tables.sql", "30-pipeline.sql")
+# Order matters: configuration, then functions and tables, then the one statement set.
+SQL_FILES = (
+    "00-config.sql",
+    "10-tuning.sql",
+    "15-functions.sql",
+    "20-tables.sql",
+    "30-pipeline.sql",
+)
 JOB_NAME = "rta-pipeline"
 
 

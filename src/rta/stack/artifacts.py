@@ -24,8 +24,15 @@ def classpath(cache_dir: Path, module: str) -> str:
     return ":".join(entries)
 
 
-def lib_dir(cache_dir: Path, name: str) -> Path:
+def lib_dir(cache_dir: Path, name: str, required: tuple[str, ...] = ()) -> Path:
+    """A directory of jars that `make setup` filled, checked to hold `required`."""
     path = cache_dir / name
     if not path.is_dir() or not any(path.glob("*.jar")):
         raise ArtifactsMissingError(f"{path} holds no jars. Run `make setup` first.")
+    missing = [jar for jar in required if not (path / jar).is_file()]
+    if missing:
+        raise ArtifactsMissingError(
+            f"{path} lacks {', '.join(missing)} (built by `make setup` since this checkout "
+            "was set up). Run `make setup` again."
+        )
     return path

@@ -23,6 +23,9 @@ from rta.stack.java import Java
 from rta.stack.probes import ensure_ports_free, wait_ready
 from rta.stack.process import ServiceProcess
 
+# rta's SQL functions, built by `make setup` from jvm/flink/src into flink-lib.
+FUNCTIONS_JAR = "rta-flink-functions.jar"
+
 
 def flink_home() -> Path:
     spec = importlib.util.find_spec("pyflink")
@@ -91,7 +94,9 @@ class FlinkComponent(Component):
         for sub in ("conf", "lib", "opt", "log", "run", "tmp", "checkpoints", "savepoints"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
         cache = self.settings.cache_dir
-        self._link_dir(self.home / "lib", [dist / "lib", lib_dir(cache, "flink-lib")])
+        # The pipeline's SQL calls rta's functions (15-functions.sql).
+        lib = lib_dir(cache, "flink-lib", required=(FUNCTIONS_JAR,))
+        self._link_dir(self.home / "lib", [dist / "lib", lib])
         self._link_dir(self.home / "opt", [dist / "opt", lib_dir(cache, "flink-opt")])
         for name in ("log4j-console.properties", "log4j-cli.properties", "log4j.properties"):
             shutil.copyfile(dist / "conf" / name, self.conf_dir / name)

@@ -29,16 +29,13 @@ CREATE TABLE raw_events (
   -- that a rejected record (a far-future timestamp with a bad id, say) never moves
   -- the watermark. The contract_violation placeholder is generated from the JSON
   -- Schema (rta.pipeline.contract; `rta pipeline sql` shows it rendered).
-  -- event_timestamp is RFC 3339 with any offset and 0-6 fraction digits. Flink's JSON
-  -- format reads TIMESTAMP_LTZ only with 'Z', and TO_TIMESTAMP_LTZ(s, '...XXX') drops
-  -- the offset, so: UNIX_TIMESTAMP applies the offset (whole seconds) and the fraction
-  -- is added back as milliseconds (truncated, never rounded).
+  -- event_timestamp is RFC 3339 with any offset and 0-6 fraction digits, which
+  -- Flink's JSON format and TO_TIMESTAMP_LTZ do not read (they take 'Z' only, or drop
+  -- the offset): RTA_EPOCH_MS (15-functions.sql) applies the offset and truncates the
+  -- fraction to milliseconds.
   event_ts AS CASE
     WHEN (${contract_violation}) IS NULL
-    THEN TO_TIMESTAMP_LTZ(
-      UNIX_TIMESTAMP(REGEXP_REPLACE(event_timestamp, '\.[0-9]+', ''), 'yyyy-MM-dd''T''HH:mm:ssXXX') * 1000
-        + CAST(SUBSTR(RPAD(COALESCE(REGEXP_EXTRACT(event_timestamp, '\.([0-9]+)', 1), ''), 3, '0'), 1, 3) AS BIGINT),
-      3)
+    THEN TO_TIMESTAMP_LTZ(RTA_EPOCH_MS(event_timestamp), 3)
   END,
   proc_time AS PROCTIME(),
   WATERMARK FOR event_ts AS event_ts - INTERVAL '${watermark_bound}' SECOND
