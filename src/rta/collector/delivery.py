@@ -152,7 +152,9 @@ class Delivery:
             old, self.producer = self.producer, new
             # The new producer gets the whole period before it is judged.
             self._confirmed_at = time.monotonic()
-            threading.Thread(target=_retire, args=(old,), name="rta-producer-retire").start()
+            threading.Thread(
+                target=_retire, args=(old,), name="rta-producer-retire", daemon=True
+            ).start()
             if self._on_replaced is not None:
                 self._on_replaced()
         finally:

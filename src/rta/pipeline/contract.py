@@ -116,7 +116,7 @@ def _calendar_ok(col: str) -> str:
 
 
 # rta's SQL functions (jvm/flink/src/main/java/dev/rta/flink, registered in
-# 20-tables.sql): hand-written checks of the contract's two patterns. The check runs
+# 15-functions.sql): hand-written checks of the contract's two patterns. The check runs
 # twice per record on the source's thread (watermark and projection), where REGEXP,
 # UNIX_TIMESTAMP's SimpleDateFormat and SUBSTR took over half of that thread's time.
 # A function stands in for its pattern only while the schema's pattern is exactly the
