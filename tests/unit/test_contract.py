@@ -10,7 +10,7 @@ from tests.support import oracle
 from tests.support.corpus import build
 
 from rta.events import EventError, parse_event_json
-from rta.pipeline.contract import contract_rules, violation_sql
+from rta.pipeline.contract import ContractRules, contract_rules, violation_sql
 
 CASES = build(datetime(2030, 1, 1, tzinfo=UTC))
 
@@ -56,23 +56,22 @@ def test_ids_and_timestamps_are_checked_by_rtas_functions() -> None:
     assert "RTA_EPOCH_MS(event_timestamp) IS NULL THEN 'event_timestamp: not a valid" in sql
 
 
-def test_a_pattern_no_function_implements_is_checked_with_regexp() -> None:
+def _with_pattern(field: str, pattern: str) -> ContractRules:
+    """The contract with one base field's pattern changed."""
     rules = contract_rules()
-    (user,) = [r for r in rules.base if r.name == "user_id"]
-    other = replace(user, pattern="^u-[0-9]+$")
-    changed = replace(rules, base=tuple(other if r is user else r for r in rules.base))
-    sql = violation_sql(changed)
+    base = tuple(replace(r, pattern=pattern) if r.name == field else r for r in rules.base)
+    return replace(rules, base=base)
+
+
+def test_a_pattern_no_function_implements_is_checked_with_regexp() -> None:
+    sql = violation_sql(_with_pattern("user_id", "^u-[0-9]+$"))
     assert "NOT REGEXP(user_id, '^u-[0-9]+\\z') THEN 'user_id: must be a UUID" in sql
     assert "NOT RTA_IS_UUID(event_id)" in sql
 
 
 def test_a_timestamp_pattern_rta_epoch_ms_does_not_read_is_refused() -> None:
-    rules = contract_rules()
-    (ts,) = [r for r in rules.base if r.name == "event_timestamp"]
-    other = replace(ts, pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-    changed = replace(rules, base=tuple(other if r is ts else r for r in rules.base))
     with pytest.raises(ValueError, match="RTA_EPOCH_MS"):
-        violation_sql(changed)
+        violation_sql(_with_pattern("event_timestamp", "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
 
 
 def test_source_columns_match_the_contract() -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from rta.events import TIMESTAMP_PATTERN, UUID_PATTERN, event_json_schema
 
-__all__ = ["UNDECODABLE_REASON", "FieldRule", "contract_rules", "violation_sql"]
+__all__ = ["UNDECODABLE_REASON", "ContractRules", "FieldRule", "contract_rules", "violation_sql"]
 
 # The reason for records that are not JSON at all (the pipeline sees them as gaps).
 UNDECODABLE_REASON = "event: not valid JSON"
@@ -124,7 +124,7 @@ def _calendar_ok(col: str) -> str:
 _PATTERN_FUNCTIONS = {UUID_PATTERN: "RTA_IS_UUID", TIMESTAMP_PATTERN: "RTA_IS_RFC3339"}
 # NULL unless the timestamp has the pattern's layout and names a day that exists: the
 # calendar check here, and the event time in 20-tables.sql.
-EPOCH_MS_FUNCTION = "RTA_EPOCH_MS"
+_EPOCH_MS_FUNCTION = "RTA_EPOCH_MS"
 
 
 _FORMAT_WORDS = {
@@ -159,9 +159,9 @@ def _checks(rule: FieldRule, functions: bool) -> list[tuple[str, str]]:
             # The event time is RTA_EPOCH_MS's reading of this one layout.
             raise ValueError(
                 f"contract field {col}: date-time pattern {rule.pattern!r} is not the one "
-                f"{EPOCH_MS_FUNCTION} reads (rta.events.TIMESTAMP_PATTERN)"
+                f"{_EPOCH_MS_FUNCTION} reads (rta.events.TIMESTAMP_PATTERN)"
             )
-        checks.append((f"{EPOCH_MS_FUNCTION}({col}) IS NULL", f"{col}: not a valid calendar date"))
+        checks.append((f"{_EPOCH_MS_FUNCTION}({col}) IS NULL", f"{col}: not a valid calendar date"))
     if rule.minimum is not None:
         checks.append((f"{col} < {rule.minimum:g}", f"{col}: must be >= {rule.minimum:g}"))
     if rule.json_type == "integer":
