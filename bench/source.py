@@ -64,6 +64,7 @@ from rta.kafka.client import make_admin
 from rta.pipeline.contract import contract_rules, violation_sql
 from rta.pipeline.gateway import SqlGateway
 from rta.pipeline.jobs import FlinkRest
+from rta.pipeline.script import render, split_statements
 from rta.settings import Settings
 
 START = "2026-01-01T00:00:00Z"
@@ -100,12 +101,6 @@ def pipeline_event_time() -> str:
     return m.group(1)
 
 
-def function_ddl() -> list[str]:
-    """The pipeline's CREATE FUNCTION statements (15-functions.sql)."""
-    text = resources.files("rta.pipeline").joinpath("sql", "15-functions.sql").read_text()
-    return [line.rstrip(";") for line in text.splitlines() if line.startswith("CREATE ")]
-
-
 def variant_sql(settings: Settings, variant: str, group: str) -> list[str]:
     k = settings.kafka
     event_time = {
@@ -127,7 +122,8 @@ def variant_sql(settings: Settings, variant: str, group: str) -> list[str]:
     select = COLUMNS + (", event_ts" if event_time is not None else "")
     sink_cols = FIELDS + (", event_ts TIMESTAMP_LTZ(3)" if event_time is not None else "")
     return [
-        *function_ddl(),
+        # The pipeline's CREATE FUNCTION statements, split as the pipeline's are.
+        *split_statements(render(settings, ("15-functions.sql",))),
         f"SET 'parallelism.default' = '{settings.flink.parallelism}'",
         "SET 'pipeline.object-reuse' = 'true'",
         "SET 'table.local-time-zone' = 'UTC'",

@@ -18,6 +18,7 @@ from tests.integration.conftest import REPO
 from tests.support import oracle
 
 from rta.settings import Settings
+from rta.stack.artifacts import lib_dir
 from rta.stack.flink import FUNCTIONS_JAR, flink_home
 from rta.stack.java import find_java
 
@@ -87,8 +88,8 @@ def _cases(seed: int = 7) -> list[str]:
 
 def _run_functions(strings: list[str]) -> list[tuple[bool, bool, int | None]]:
     java = find_java(Settings().java_home).executable
-    jar = REPO / ".cache" / "jvm" / "flink-lib" / FUNCTIONS_JAR
-    assert jar.is_file(), f"{jar} is missing: run `make setup`"
+    # Where the local stack takes it from, checked the same way.
+    jar = lib_dir(REPO / ".cache" / "jvm", "flink-lib", required=(FUNCTIONS_JAR,)) / FUNCTIONS_JAR
     # ScalarFunction and what it loads: the table API and Flink's core.
     lib = flink_home() / "lib"
     names = ("flink-table-api-java-uber", "flink-dist")
