@@ -8,6 +8,14 @@ time; this shows every vertex in one table, which is what a two-core machine
 needs: every operator competes for the same CPU, so busy/back-pressure ratios
 mislead and sample shares do not.
 
+JFR's execution samples see only threads running Java code; a thread inside a JNI
+call is sampled separately (jdk.NativeMethodSample), at half the rate in JFR's
+`profile` settings. RocksDB state is read and written through JNI, so without
+those samples every stateful operator looks cheaper than it is. The summary adds
+the native samples whose top frame is a RocksDB call, each counting twice (the
+ratio of the two sampling periods); other native samples are threads waiting
+(sockets, epoll), not working, and stay out.
+
 `summarise(..., folded=path)` also writes the busiest thread's stacks in the folded
 format of Brendan Gregg's flamegraph.pl (one `frame;frame;...;leaf count` line per
 distinct stack), which flamegraph.pl, speedscope or Firefox's profiler render as a
@@ -44,6 +52,11 @@ def stop(pid: int) -> None:
     )
 
 
+_EXECUTION = "jdk.ExecutionSample"
+_NATIVE = "jdk.NativeMethodSample"
+# profile.jfc samples Java code every 10 ms and native code every 20 ms.
+_NATIVE_WEIGHT = 2
+_ROCKSDB = "org.rocksdb."
 _THREAD = re.compile(r'^\s*sampledThread = "(.*)" \(javaThreadId')
 _FRAME = re.compile(r"^\s+([\w$.<>/]+)\(")
 
@@ -70,17 +83,20 @@ def summarise(
     stacks: defaultdict[str, Counter[str]] = defaultdict(Counter)
     thread = "?"
     frames: list[str] = []
+    weight = 1
+    top = ""
     in_stack = False
     with subprocess.Popen(
-        ["jfr", "print", "--stack-depth", "64", "--events", "jdk.ExecutionSample",
+        ["jfr", "print", "--stack-depth", "64", "--events", f"{_EXECUTION},{_NATIVE}",
          str(recording)],
         stdout=subprocess.PIPE,
         text=True,
     ) as proc:  # fmt: skip
         assert proc.stdout is not None
         for line in proc.stdout:
-            if line.startswith("jdk.ExecutionSample"):
-                thread, frames, in_stack = "?", [], False
+            if line.startswith((_EXECUTION, _NATIVE)):
+                thread, frames, top, in_stack = "?", [], "", False
+                weight = _NATIVE_WEIGHT if line.startswith(_NATIVE) else 1
             elif (m := _THREAD.match(line)) is not None:
                 thread = _TASK_SUFFIX.sub("", m.group(1))[:100]
             elif line.strip().startswith("stackTrace = ["):
@@ -88,16 +104,19 @@ def summarise(
             elif in_stack and line.strip() == "]":
                 in_stack = False
             elif in_stack and (m := _FRAME.match(line)) is not None:
+                top = top or m.group(1)
                 frames.append(_short(m.group(1)))
             elif line.startswith("}"):
-                per_thread[thread] += 1
+                if weight == _NATIVE_WEIGHT and not top.startswith(_ROCKSDB):
+                    continue
+                per_thread[thread] += weight
                 for method in set(frames):
-                    inclusive[thread][method] += 1
+                    inclusive[thread][method] += weight
                 if frames:
-                    own[thread][frames[0]] += 1
+                    own[thread][frames[0]] += weight
                     if folded is not None:
                         # jfr prints the top frame first; folded stacks start at the root.
-                        stacks[thread][";".join(reversed(frames))] += 1
+                        stacks[thread][";".join(reversed(frames))] += weight
     total = sum(per_thread.values()) or 1
     if folded is not None and per_thread:
         busiest, n = per_thread.most_common(1)[0]

@@ -11,7 +11,7 @@ import pytest
 from bench import _profile
 
 SAMPLE = """\
-jdk.ExecutionSample {{
+{event} {{
   startTime = 12:01:02.003 (2026-12-03)
   sampledThread = "{thread}" (javaThreadId = 91)
   state = "STATE_RUNNABLE"
@@ -22,9 +22,9 @@ jdk.ExecutionSample {{
 """
 
 
-def _sample(thread: str, *frames: str) -> str:
+def _sample(thread: str, *frames: str, event: str = "jdk.ExecutionSample") -> str:
     lines = "\n".join(f"    {f}(org.apache.flink.table.data.RowData) line: 7" for f in frames)
-    return SAMPLE.format(thread=thread, frames=lines)
+    return SAMPLE.format(event=event, thread=thread, frames=lines)
 
 
 class _FakePopen:
@@ -68,3 +68,28 @@ def test_samples_are_shared_out_per_task_and_methods_counted_once_per_sample(
         {"method": "Json.parse", "share": 0.333},
     ]
     assert hottest[agg] == []
+
+
+def test_rocksdb_calls_count_at_the_native_sampling_rate_and_other_native_waits_not_at_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dedup = "Deduplicate[9] -> Calc[10]"
+    native = "jdk.NativeMethodSample"
+    text = (
+        _sample(f"{dedup} (1/2)#0", "a.b.Json.write", "a.b.Task.run")
+        + _sample(f"{dedup} (2/2)#0", "org.rocksdb.RocksDB.get", "a.b.Dedup.process",
+                  "a.b.Task.run", event=native)
+        + _sample("Kafka Fetcher", "sun.nio.ch.EPoll.wait", "a.b.Poll.run", event=native)
+    )  # fmt: skip
+    monkeypatch.setattr(_profile.subprocess, "Popen", lambda *a, **k: _FakePopen(text))
+
+    summary = _profile.summarise(Path("run.jfr"))
+
+    # One Java sample (10 ms) and one RocksDB sample (20 ms); the epoll wait is no work.
+    assert summary["samples"] == 3
+    assert summary["threads"] == [{"thread": dedup, "share": 1.0}]
+    own = {h["thread"]: h["self"] for h in summary["hottest"]}
+    assert own[dedup] == [
+        {"method": "RocksDB.get", "share": 0.667},
+        {"method": "Json.write", "share": 0.333},
+    ]
