@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -107,7 +108,12 @@ def _vertex_stats(rest: FlinkRest, job_id: str, vid: str) -> dict[str, float]:
 
 
 def run_once(
-    settings: Settings, events: int, tuned: bool, timeout_s: float, profile: bool = False
+    settings: Settings,
+    events: int,
+    tuned: bool,
+    timeout_s: float,
+    profile: bool = False,
+    folded_dir: Path = RESULTS,
 ) -> Run:
     config = "tuned" if tuned else "default"
     run = Run(config)
@@ -213,9 +219,9 @@ def run_once(
         if profiling:
             with contextlib.suppress(Exception):
                 _profile.stop(tm.pid)  # type: ignore[union-attr]
-                run.profile = _profile.summarise(
-                    recording, folded=RESULTS / f"pipeline-{config}.folded"
-                )
+                folded = folded_dir / f"pipeline-{config}.folded"
+                run.profile = _profile.summarise(recording, folded=folded)
+                log(f"{config}: flame graph (folded stacks) in {folded}")
             recording.unlink(missing_ok=True)
         with contextlib.suppress(Exception):
             rest.cancel(job_id)
@@ -284,7 +290,8 @@ def main() -> None:
         "--only",
         choices=["default", "tuned"],
         default=None,
-        help="run one configuration only, to try a change: prints its figures and "
+        help="run one configuration only, to try a change: prints its figures (a flame "
+        "graph with --profile goes to the temp dir) and "
         "writes no results (a result needs both, measured in the same run)",
     )
     parser.add_argument(
@@ -332,6 +339,8 @@ def main() -> None:
                         tuned_run,
                         timeout_s=args.timeout,
                         profile=args.profile,
+                        # A trial run leaves the committed flame graphs alone.
+                        folded_dir=RESULTS if args.only is None else Path(tempfile.gettempdir()),
                     )
                 )
     if args.only is not None:
