@@ -83,7 +83,7 @@ def summarise(
     stacks: defaultdict[str, Counter[str]] = defaultdict(Counter)
     thread = "?"
     frames: list[str] = []
-    weight = 1
+    native = False
     top = ""
     in_stack = False
     with subprocess.Popen(
@@ -96,7 +96,7 @@ def summarise(
         for line in proc.stdout:
             if line.startswith((_EXECUTION, _NATIVE)):
                 thread, frames, top, in_stack = "?", [], "", False
-                weight = _NATIVE_WEIGHT if line.startswith(_NATIVE) else 1
+                native = line.startswith(_NATIVE)
             elif (m := _THREAD.match(line)) is not None:
                 thread = _TASK_SUFFIX.sub("", m.group(1))[:100]
             elif line.strip().startswith("stackTrace = ["):
@@ -107,8 +107,9 @@ def summarise(
                 top = top or m.group(1)
                 frames.append(_short(m.group(1)))
             elif line.startswith("}"):
-                if weight == _NATIVE_WEIGHT and not top.startswith(_ROCKSDB):
+                if native and not top.startswith(_ROCKSDB):
                     continue
+                weight = _NATIVE_WEIGHT if native else 1
                 per_thread[thread] += weight
                 for method in set(frames):
                     inclusive[thread][method] += weight
