@@ -369,7 +369,7 @@ def main() -> None:
             "parallelism": tuned.parallelism,
             "taskmanager_memory": tm_memory,
             "state_backend": state_backend,
-            "tuning": _tuning_lines(),
+            "tuning": _tuning_lines(settings),
             "target": TARGET,
             "machine": machine(),
             "runs": [
@@ -409,12 +409,12 @@ def main() -> None:
     print(f"wrote {path}")
 
 
-def _tuning_lines() -> list[str]:
-    """The SET statements of 10-tuning.sql as submitted (the file changes over time)."""
-    from importlib import resources
-
-    text = resources.files("rta.pipeline").joinpath("sql", "10-tuning.sql").read_text()
-    return [line.strip() for line in text.splitlines() if line.strip().upper().startswith("SET")]
+def _tuning_lines(settings: Settings) -> list[str]:
+    """The statements of 10-tuning.sql as the tuned job submits them (the file changes
+    over time), read the way the pipeline reads it."""
+    flink = settings.flink.model_copy(update={"tuned": True})
+    sql = render(settings.model_copy(update={"flink": flink}), ("10-tuning.sql",))
+    return [f"{statement};" for statement in split_statements(sql)]
 
 
 def _topic_size(settings: Settings) -> int:
