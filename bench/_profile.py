@@ -28,6 +28,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,13 +78,24 @@ def _short(method: str) -> str:
     return ".".join(parts[-2:])
 
 
+def flink_task(thread: str) -> str:
+    """A Flink task thread's name without its subtask and attempt suffix, so that the
+    subtasks of one operator chain count together."""
+    return _TASK_SUFFIX.sub("", thread)
+
+
 def summarise(
-    recording: Path, threads: int = 4, methods: int = 12, folded: Path | None = None
+    recording: Path,
+    threads: int = 4,
+    methods: int = 12,
+    folded: Path | None = None,
+    thread_name: Callable[[str], str] = flink_task,
 ) -> dict[str, Any]:
     """Sample shares per task thread; the top inclusive and self methods of the busiest.
 
     Reads `jfr print` line by line: a recording of a few minutes prints gigabytes,
-    which must not be held in memory at once. With `folded`, the busiest thread's
+    which must not be held in memory at once. `thread_name` maps a thread's name to
+    the row it counts in (by default a Flink task's). With `folded`, the busiest thread's
     stacks go there in flamegraph.pl's folded format (stacks under 0.05 % of its
     samples are left out, so the file stays small)."""
     per_thread: Counter[str] = Counter()
@@ -108,7 +120,7 @@ def summarise(
                 thread, frames, top, in_stack = "?", [], "", False
                 native = line.startswith(_NATIVE)
             elif (m := _THREAD.match(line)) is not None:
-                thread = _TASK_SUFFIX.sub("", m.group(1))[:100]
+                thread = thread_name(m.group(1))[:100]
             elif line.strip().startswith("stackTrace = ["):
                 in_stack = True
             elif in_stack and line.strip() == "]":

@@ -132,12 +132,14 @@ def bench_stack(
     kafka: bool = True,
     flink: bool = True,
     pinot: bool = True,
+    tables: bool = True,
     submit_pipeline: bool = True,
     keep: bool = False,
     **flink_overrides: Any,
 ) -> Iterator[Settings]:
     """A running stack's settings: a private one (started here, stopped on exit) or
-    the already running one (use_running)."""
+    the already running one (use_running). tables=False starts Pinot without rta's
+    tables (a bench that makes its own)."""
     if use_running:
         settings = load_settings()
         log(
@@ -150,7 +152,7 @@ def bench_stack(
     settings = private_settings(state_dir, **flink_overrides)
     engines = [e for e, wanted in (("kafka", kafka), ("pinot", pinot), ("flink", flink)) if wanted]
     parts: list[Part] = ["topics"]
-    if pinot:
+    if pinot and tables:
         parts.append("tables")
     if flink and submit_pipeline:
         parts.append("pipeline")

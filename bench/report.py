@@ -49,6 +49,7 @@ BENCHES = (
     "pipeline",
     "source",
     "heap",
+    "ingest",
     "freshness",
     "query",
     "startup",
@@ -102,6 +103,8 @@ COLLECTOR = Target(">=", 50_000, "events/s")
 PIPELINE_TUNED = Target(">=", 150_000, "events/s")
 # The TaskManager's live heap after the run within 20 % of its value after 1 minute.
 HEAP_FLAT = Target("<=", None, "MB", ratio_max=1.2)
+# Pinot's raw_events alone (no Flink beside it) keeps up with the pipeline's target.
+PINOT_INGEST = Target(">=", 150_000, "rows/s")
 FRESHNESS_RAW_P99 = Target("<", 2_000, "ms")
 # Window p99 <= watermark bound + this slack.
 FRESHNESS_WINDOW_SLACK_MS = 5_000.0
@@ -126,6 +129,8 @@ def target_for(bench: str, r: Record) -> Target | None:
         return _with_threshold(PIPELINE_TUNED, r.get("target"))
     if bench == "heap" and name == "taskmanager_live_heap_after_run":
         return HEAP_FLAT
+    if bench == "ingest" and name == "pinot_ingest_shipped":
+        return _with_threshold(PINOT_INGEST, r.get("target"))
     if bench == "freshness" and name == "raw_freshness_p99":
         return FRESHNESS_RAW_P99
     if bench == "freshness" and name == "window_freshness_p99":
@@ -530,6 +535,74 @@ def _details_query(records: Sequence[Record]) -> list[str]:
     return ["Pinot's side of each query:", "", *_table(header, rows)]
 
 
+def _details_ingest(records: Sequence[Record]) -> list[str]:
+    rows = [
+        [
+            f"`{run.get('variant', '?')}`",
+            fmt(run.get("rate")),
+            fmt(run.get("seconds"), 1),
+            fmt(run.get("flush_rows")),
+            fmt(run.get("segments")),
+            fmt(run.get("cpu_us_per_row"), 1),
+            fmt(run.get("gc_us_per_row"), 1),
+            "yes" if run.get("timed_out") else "no",
+        ]
+        for r in records
+        for run in r.get("runs") or []
+        if isinstance(run, dict)
+    ]
+    if not rows:
+        return []
+    header = [
+        "variant",
+        "rows/s",
+        "s",
+        "flush rows",
+        "segments",
+        "Pinot CPU µs/row",
+        "of which GC threads",
+        "timed out",
+    ]
+    out = ["Runs, in the order they ran within each variant:", "", *_table(header, rows), ""]
+    shipped = [
+        run
+        for r in records
+        if r.get("variant") == "shipped"
+        for run in r.get("runs") or []
+        if isinstance(run, dict) and isinstance(run.get("profile"), dict)
+    ]
+    if shipped:
+        best = max(shipped, key=lambda run: _number(run.get("rate")) or 0.0)
+        profile = best["profile"]
+        out += [
+            f"Where the Pinot process's CPU went in the best `shipped` run (JFR, "
+            f"{fmt(profile.get('samples'))} samples; a partition's thread consumes, then "
+            "builds and commits its segments):",
+            "",
+            *_table(
+                ["thread", "share"],
+                [[f"`{t.get('thread', '?')}`", f"{100 * (_number(t.get('share')) or 0):.1f} %"]
+                 for t in profile.get("threads", [])[:6]],
+            ),
+            "",
+        ]  # fmt: skip
+        hottest = profile.get("hottest") or []
+        if hottest:
+            hot = hottest[0]
+            out += [
+                f"Inside `{hot.get('thread', '?')}` (share of its samples with the method "
+                "on the stack):",
+                "",
+                *_table(
+                    ["method", "share"],
+                    [[f"`{m.get('method', '?')}`", f"{100 * (_number(m.get('share')) or 0):.1f} %"]
+                     for m in (hot.get("methods") or [])[:12]],
+                ),
+                "",
+            ]  # fmt: skip
+    return out[:-1] if out and out[-1] == "" else out
+
+
 def _details_startup(records: Sequence[Record]) -> list[str]:
     rows = []
     for r in records:
@@ -616,6 +689,7 @@ DETAILS: dict[str, Callable[[Sequence[Record]], list[str]]] = {
     "pipeline": _details_pipeline,
     "freshness": _details_freshness,
     "query": _details_query,
+    "ingest": _details_ingest,
     "startup": _details_startup,
 }
 

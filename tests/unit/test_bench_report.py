@@ -274,3 +274,37 @@ def test_the_heap_target_is_its_ratio_to_the_first_minute(
     assert cells["target"] == "ratio ≤ 1.2"
     assert cells["met"] == met
     assert "| 1 | 1,000 | 480,000 |" in text
+
+
+def test_pinot_ingest_is_judged_on_the_shipped_table_and_shows_its_runs(tmp_path: Path) -> None:
+    profile = {
+        "samples": 1000,
+        "threads": [{"thread": "ingest_shipped partition 0", "share": 0.3}],
+        "hottest": [
+            {
+                "thread": "ingest_shipped partition 0",
+                "methods": [{"method": "MutableSegmentImpl.index", "share": 0.45}],
+                "self": [],
+            }
+        ],
+    }
+    common = {"unit": "rows/s", "baseline": 800000, "date": "2027-01-02", "rows": 5000000,
+              "load_avg_before": [0.5, 0.4, 0.3], "load_avg": [1.9, 1.0, 0.5]}  # fmt: skip
+    records = [
+        {"name": "pinot_ingest_shipped", "value": 45000, "target": 150000, "variant": "shipped",
+         "runs": [{"variant": "shipped", "rate": 45000, "seconds": 111.1, "segments": 44,
+                   "flush_rows": 500000, "cpu_us_per_row": 40.2, "profile": profile}],
+         **common},
+        {"name": "pinot_ingest_no_dedup", "value": 60000, "variant": "no-dedup",
+         "runs": [{"variant": "no-dedup", "rate": 60000, "seconds": 83.3, "segments": 44,
+                   "flush_rows": 500000, "cpu_us_per_row": 30.0}],
+         **common},
+    ]  # fmt: skip
+    text = report.render(_write(tmp_path, "ingest", records))
+    shipped = _cells(text, "pinot_ingest_shipped")
+    assert shipped["target"] == "≥ 150,000 rows/s"
+    assert shipped["met"] == "**not met**"
+    assert _cells(text, "pinot_ingest_no_dedup")["target"] == "—"
+    assert "| `no-dedup` | 60,000 | 83.3 | 500,000 | 44 | 30 | — | no |" in text
+    assert "| `ingest_shipped partition 0` | 30.0 % |" in text
+    assert "| `MutableSegmentImpl.index` | 45.0 % |" in text
