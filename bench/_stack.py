@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +34,8 @@ from rta.layout import Layout
 from rta.pipeline.jobs import FlinkRest, FlinkRestError
 from rta.provision import Part
 from rta.settings import Settings, load_settings
+from rta.stack.artifacts import classpath
+from rta.stack.java import find_java
 from rta.stack.process import PidFile
 from rta.testing import settings_on_free_ports
 
@@ -210,6 +213,23 @@ def drop_topic(settings: Settings, topic: str) -> None:
     admin = make_admin(settings)  # keep a reference until the futures resolve
     for fut in admin.delete_topics([topic], operation_timeout=30).values():
         fut.result()
+
+
+def kafka_tool(settings: Settings, tool: str, args: list[str], timeout_s: float) -> str:
+    """Runs one of Kafka's own tools (org.apache.kafka.tools.<tool>, from the broker's
+    classpath) and returns its stdout; exits with its stderr if it fails."""
+    java = find_java(settings.java_home)
+    cmd = [
+        str(java.executable),
+        "-cp",
+        classpath(settings.cache_dir, "kafka"),
+        f"org.apache.kafka.tools.{tool}",
+        *args,
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    if out.returncode != 0:
+        sys.exit(f"bench: {tool} failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    return out.stdout
 
 
 def write_results(name: str, records: list[dict[str, Any]]) -> Path:

@@ -24,20 +24,17 @@ import datetime as dt
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _stack import drop_topic, scratch_topic
+from _stack import drop_topic, kafka_tool, scratch_topic
 from rta.generator import GenerateOptions, KafkaUnavailableError, generate
 from rta.kafka.client import producer_config
 from rta.settings import Settings, load_settings
-from rta.stack.artifacts import classpath
 from rta.stack.errors import StackError
-from rta.stack.java import find_java
 from rta.testing import generate_lines
 
 RESULTS = Path(__file__).parent / "results" / "generator.json"
@@ -112,21 +109,16 @@ def baseline_args(conf: dict[str, Any], records: int, payloads: Payloads) -> lis
 
 def baseline(settings: Settings, records: int, payloads: Payloads) -> float:
     """org.apache.kafka.tools.ProducerPerformance on our events with rta's settings."""
-    java = find_java(settings.java_home)
-    cmd = [
-        str(java.executable),
-        "-cp",
-        classpath(settings.cache_dir, "kafka"),
-        "org.apache.kafka.tools.ProducerPerformance",
-        *baseline_args(producer_config(settings), records, payloads),
-    ]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    if out.returncode != 0:
-        sys.exit(f"bench: ProducerPerformance failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    stdout = kafka_tool(
+        settings,
+        "ProducerPerformance",
+        baseline_args(producer_config(settings), records, payloads),
+        timeout_s=600,
+    )
     # Last summary line: "N records sent, X records/sec (Y MB/sec), ..."
-    found = re.findall(r"(\d+) records sent, ([\d.]+) records/sec", out.stdout)
+    found = re.findall(r"(\d+) records sent, ([\d.]+) records/sec", stdout)
     if not found:
-        sys.exit(f"bench: no summary in ProducerPerformance output:\n{out.stdout[-2000:]}")
+        sys.exit(f"bench: no summary in ProducerPerformance output:\n{stdout[-2000:]}")
     return float(found[-1][1])
 
 

@@ -43,7 +43,6 @@ import calendar
 import copy
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -56,7 +55,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _profile
-from _stack import bench_stack, load_avg, log, machine, today, write_results
+from _stack import bench_stack, kafka_tool, load_avg, log, machine, today, write_results
 from rta.generator.api import GenerateOptions, generator_config, make_clock
 from rta.generator.engine import EventStream
 from rta.kafka.client import make_producer, produce_waiting, timed_flush
@@ -64,8 +63,6 @@ from rta.layout import Layout
 from rta.pinot.admin import PinotAdmin, render_tables
 from rta.pinot.query import PinotClient, PinotQueryError
 from rta.settings import Settings
-from rta.stack.artifacts import classpath
-from rta.stack.java import find_java
 from rta.stack.process import PidFile
 
 TARGET_ROWS_S = 150_000
@@ -164,6 +161,8 @@ def fill_topic(settings: Settings, rows: int) -> float:
         if time.monotonic() - last > 15:
             last = time.monotonic()
             log(f"written {sent:,}/{rows:,} ({sent / (last - t0):,.0f}/s)")
+    if sent != rows:  # a clean stream gives exactly what it is asked for
+        sys.exit(f"bench: the generator gave {sent:,} records for {rows:,}")
     left, _ = timed_flush(producer, 120)
     if left:
         sys.exit(f"bench: {left:,} records not delivered to {topic}")
@@ -178,12 +177,7 @@ def fill_topic(settings: Settings, rows: int) -> float:
 def consumer_performance(settings: Settings, rows: int) -> dict[str, float]:
     """Kafka's ConsumerPerformance reading the same records from the start, with the
     isolation level raw_events' consumer uses."""
-    java = find_java(settings.java_home)
-    cmd = [
-        str(java.executable),
-        "-cp",
-        classpath(settings.cache_dir, "kafka"),
-        "org.apache.kafka.tools.ConsumerPerformance",
+    args = [
         "--bootstrap-server", settings.kafka.bootstrap,
         "--topic", settings.kafka.accepted_topic,
         "--num-records", str(rows),
@@ -191,14 +185,12 @@ def consumer_performance(settings: Settings, rows: int) -> dict[str, float]:
         "--command-property", "isolation.level=read_committed",
         "--timeout", "60000",
     ]  # fmt: skip
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if out.returncode != 0:
-        sys.exit(f"bench: ConsumerPerformance failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    stdout = kafka_tool(settings, "ConsumerPerformance", args, timeout_s=900)
     # Header, then one CSV line: start, end, MB, MB/s, records, records/s, rebalance ms,
     # fetch ms, fetch MB/s, fetch records/s.
-    lines = [line for line in out.stdout.splitlines() if line.count(",") >= 9]
+    lines = [line for line in stdout.splitlines() if line.count(",") >= 9]
     if len(lines) < 2:
-        sys.exit(f"bench: no summary in ConsumerPerformance output:\n{out.stdout[-2000:]}")
+        sys.exit(f"bench: no summary in ConsumerPerformance output:\n{stdout[-2000:]}")
     cells = [c.strip() for c in lines[-1].split(",")]
     result = {
         "records": float(cells[4]),
