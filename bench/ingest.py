@@ -17,6 +17,7 @@ Variants (what each changes in raw_events.table.json):
               the segment builds and commits)
   no-dedup    no dedupConfig (no primary-key map; duplicates would be kept)
   dedup-unhashed  dedup on the event_id itself (hashFunction NONE) instead of its MD5
+  dedup-murmur3   dedup on the event_id's 128-bit Murmur3 (as compact as the MD5)
   no-indexes  no inverted, range, bloom or star-tree index, no sorted column
   fewer-dictionaries  no dictionary for the columns no dashboard query groups or
               filters by (urls, location, product name, order id, the amounts)
@@ -87,6 +88,10 @@ def _dedup_unhashed(table: dict[str, Any]) -> None:
     table["dedupConfig"]["hashFunction"] = "NONE"
 
 
+def _dedup_murmur3(table: dict[str, Any]) -> None:
+    table["dedupConfig"]["hashFunction"] = "MURMUR3"
+
+
 def _no_indexes(table: dict[str, Any]) -> None:
     for key in (
         "sortedColumn",
@@ -115,6 +120,7 @@ VARIANTS: dict[str, Variant] = {
     "flush-4x": _flush_4x,
     "no-dedup": _no_dedup,
     "dedup-unhashed": _dedup_unhashed,
+    "dedup-murmur3": _dedup_murmur3,
     "no-indexes": _no_indexes,
     "fewer-dictionaries": _fewer_dictionaries,
 }

@@ -72,6 +72,8 @@ def test_each_variant_is_raw_events_renamed_with_only_its_change() -> None:
     assert changed("no-dedup") == {"dedupConfig": (None, shipped["dedupConfig"])}
     unhashed = changed("dedup-unhashed")["dedupConfig"][0]
     assert unhashed == {**shipped["dedupConfig"], "hashFunction": "NONE"}
+    murmur = changed("dedup-murmur3")["dedupConfig"][0]
+    assert murmur == {**shipped["dedupConfig"], "hashFunction": "MURMUR3"}
     _, bare = variant_table(settings, "no-indexes")
     assert "starTreeIndexConfigs" not in bare["tableIndexConfig"]
     assert "invertedIndexColumns" not in bare["tableIndexConfig"]
@@ -83,5 +85,6 @@ def test_each_variant_is_raw_events_renamed_with_only_its_change() -> None:
     )
     assert {"page_url", "total_amount"} <= set(no_dict)
     assert set(VARIANTS) == {
-        "shipped", "flush-4x", "no-dedup", "dedup-unhashed", "no-indexes", "fewer-dictionaries"
+        "shipped", "flush-4x", "no-dedup", "dedup-unhashed", "dedup-murmur3", "no-indexes",
+        "fewer-dictionaries",
     }  # fmt: skip
