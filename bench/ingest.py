@@ -312,6 +312,7 @@ def run_variant(
             "rate": round(n / seconds),
             "timed_out": n < rows,
             "first_row_s": None if first_row_s is None else round(first_row_s, 1),
+            "pinot_cpu_pct_before": round(quiet, 1),
             "cpu_us_per_row": round(cpu_s * 1e6 / max(n, 1), 1),
             "gc_us_per_row": round(threads["gc"] * 1e6 / max(n, 1), 1),
             "jit_us_per_row": round(threads["jit"] * 1e6 / max(n, 1), 1),
