@@ -57,12 +57,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _profile
 from _stack import bench_stack, kafka_tool, load_avg, log, machine, today, write_results
+from query import count
 from rta.generator.api import GenerateOptions, generator_config, make_clock
 from rta.generator.engine import EventStream
 from rta.kafka.client import make_producer, produce_waiting, timed_flush
 from rta.layout import Layout
 from rta.pinot.admin import PinotAdmin, render_tables
-from rta.pinot.query import PinotClient, PinotQueryError
+from rta.pinot.query import PinotClient
 from rta.settings import Settings
 from rta.stack.process import PidFile
 
@@ -249,13 +250,6 @@ def thread_cpu(pid: int) -> dict[str, float]:
         if kind is not None:
             out[kind] += (int(fields[11]) + int(fields[12])) / tick
     return out
-
-
-def count(pinot: PinotClient, table: str) -> int:
-    try:
-        return int(pinot.query(f"SELECT COUNT(*) FROM {table}").rows[0][0])
-    except (PinotQueryError, IndexError):
-        return 0
 
 
 def wait_quiet(proc: psutil.Process, timeout_s: float = 300) -> float:
