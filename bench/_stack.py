@@ -109,6 +109,52 @@ def cpu_seconds(proc: psutil.Process | None) -> float | None:
         return None
 
 
+# What a JVM's threads do, by the name Linux knows them by (15 characters at most):
+# JFR's execution samples see Java code, not the JIT compilers, the garbage collector
+# or RocksDB's own flush and compaction threads, so the benches count those apart.
+THREAD_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("jit", ("C1 CompilerThre", "C2 CompilerThre")),
+    ("gc", ("GC Thread", "G1 ")),
+    ("rocksdb", ("rocksdb:",)),
+    ("kafka client", ("kafka-producer-", "kafka-coordinat", "Source Data Fet")),
+)
+
+
+def thread_times(pid: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) so far of each thread of a process, by thread id."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, tuple[str, float]] = {}
+    with suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                name = (task / "comm").read_text().strip()
+                # After the name in parentheses: state, then 10 fields, then utime, stime.
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the thread ended meanwhile
+            out[int(task.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def thread_class(name: str) -> str:
+    for kind, prefixes in THREAD_CLASSES:
+        if name.startswith(prefixes):
+            return kind
+    return "other"
+
+
+def cpu_by_thread_class(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+) -> dict[str, float]:
+    """CPU seconds per thread class between two `thread_times` snapshots; a thread
+    that ended in between is missing from `after` and its last stretch with it, so
+    take `after` before the work's threads stop (a job's before it is cancelled)."""
+    out = {kind: 0.0 for kind, _ in THREAD_CLASSES} | {"other": 0.0}
+    for tid, (name, cpu) in after.items():
+        out[thread_class(name)] += cpu - before.get(tid, (name, 0.0))[1]
+    return {kind: round(cpu, 2) for kind, cpu in out.items()}
+
+
 def taskmanager_id(rest: FlinkRest) -> str | None:
     """The (first) TaskManager's id, for its metrics."""
     with suppress(Exception):

@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import calendar
 import copy
-import os
 import re
 import sys
 import tempfile
@@ -56,7 +55,17 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _profile
-from _stack import bench_stack, kafka_tool, load_avg, log, machine, today, write_results
+from _stack import (
+    bench_stack,
+    cpu_by_thread_class,
+    kafka_tool,
+    load_avg,
+    log,
+    machine,
+    thread_times,
+    today,
+    write_results,
+)
 from query import count
 from rta.generator.api import GenerateOptions, generator_config, make_clock
 from rta.generator.engine import EventStream
@@ -232,26 +241,6 @@ def consumer_thread(thread: str) -> str:
     return re.sub(r"__(\d+)__\d+__\d{8}T\d{4}Z$", r" partition \1", thread)
 
 
-def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds so far of the JVM's garbage collector threads (G1's workers, marking
-    and refinement) and its JIT compilers: samples of Java code see neither. Both live
-    as long as the JVM, so their difference over a run is that run's."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out = {"gc": 0.0, "jit": 0.0}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            name = (task / "comm").read_text().strip()
-            # After the name in parentheses: state, then 10 fields, then utime and stime.
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the thread ended meanwhile
-        kind = "gc" if name.startswith(("GC Thread", "G1 ")) else None
-        kind = "jit" if "CompilerThre" in name else kind
-        if kind is not None:
-            out[kind] += (int(fields[11]) + int(fields[12])) / tick
-    return out
-
-
 def wait_quiet(proc: psutil.Process, timeout_s: float = 300) -> float:
     """Waits until the Pinot process uses under QUIET_CPU_PCT of a core over 5 s (the
     dropped table's segments unloaded, nothing building); returns that figure."""
@@ -278,7 +267,7 @@ def run_variant(
         _profile.start(proc.pid, recording)
     pinot = PinotClient(settings.pinot.broker, timeout_s=30)
     cpu0 = sum(proc.cpu_times()[:2])
-    threads0 = thread_cpu(proc.pid)
+    threads0 = thread_times(proc.pid)
     with PinotAdmin(settings.pinot.controller, timeout_s=30) as admin:
         admin.apply_schema(schema)
         t0 = time.monotonic()
@@ -296,7 +285,7 @@ def run_variant(
                 log(f"{name}: {n:,}/{rows:,} rows after {el:.0f} s ({n / el:,.0f}/s)")
         seconds = time.monotonic() - t0
         cpu_s = sum(proc.cpu_times()[:2]) - cpu0
-        threads = {k: v - threads0[k] for k, v in thread_cpu(proc.pid).items()}
+        threads = cpu_by_thread_class(threads0, thread_times(proc.pid))
         segments = admin.request("GET", f"/segments/{table_name}", what="listing segments")
         result: dict[str, Any] = {
             "variant": name,

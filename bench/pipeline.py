@@ -45,6 +45,7 @@ from _stack import (
     RESULTS,
     bench_stack,
     cancel_active_jobs,
+    cpu_by_thread_class,
     cpu_seconds,
     load_avg,
     log,
@@ -52,6 +53,7 @@ from _stack import (
     taskmanager_heap_mb,
     taskmanager_id,
     taskmanager_process,
+    thread_times,
     today,
     write_results,
 )
@@ -81,6 +83,9 @@ class Run:
     timed_out: bool = False
     # TaskManager process CPU (user + system) over the run, and its heap while busy.
     tm_cpu_s: float | None = None
+    # The same CPU by kind of thread (bench/_stack.py THREAD_CLASSES): "other" holds
+    # the operators' task threads, which the JFR profile divides further.
+    thread_cpu_s: dict[str, float] | None = None
     heap_mb: list[float] = field(default_factory=list)
     profile: dict[str, Any] | None = None
 
@@ -123,6 +128,7 @@ def run_once(
     if profiling:
         _profile.start(tm.pid, recording)  # type: ignore[union-attr]
     cpu_before = cpu_seconds(tm)
+    threads_before = thread_times(tm.pid) if tm is not None else {}
     group = f"rta-bench-pipeline-{config}-{uuid.uuid4().hex[:8]}"
     cancel_active_jobs(settings)
     gateway = SqlGateway(settings.flink.gateway)
@@ -215,6 +221,9 @@ def run_once(
         cpu_after = cpu_seconds(tm)
         if cpu_before is not None and cpu_after is not None:
             run.tm_cpu_s = round(cpu_after - cpu_before, 2)
+        if tm is not None:
+            # Before the job is cancelled: its Kafka clients' threads end with it.
+            run.thread_cpu_s = cpu_by_thread_class(threads_before, thread_times(tm.pid))
     finally:
         if profiling:
             with contextlib.suppress(Exception):
@@ -241,6 +250,11 @@ def run_once(
         + (f", heap max {max(run.heap_mb):,.0f} MB" if run.heap_mb else "")
         + ")"
     )
+    if run.thread_cpu_s and run.tm_cpu_s:
+        shares = ", ".join(
+            f"{kind} {cpu / run.tm_cpu_s:.0%}" for kind, cpu in run.thread_cpu_s.items()
+        )
+        log(f"   TaskManager CPU by thread: {shares}")
     if run.profile:
         for t in run.profile["threads"][:8]:
             log(f"   {t['share']:6.1%} of samples  {t['thread'][:90]}")
@@ -383,6 +397,7 @@ def main() -> None:
                     "timed_out": r.timed_out,
                     "source_records": r.source_records,
                     "taskmanager_cpu_s": r.tm_cpu_s,
+                    "thread_cpu_s": r.thread_cpu_s,
                     "cpu_us_per_event": round(r.cpu_us_per_event, 1)
                     if r.cpu_us_per_event
                     else None,

@@ -338,6 +338,54 @@ def notes(bench: str, r: Record) -> str:
 # --- Per-bench details (the runs behind the best figure) --------------------------------
 
 
+def _share_table(
+    label: str, items: Sequence[Any], key: str, name: Callable[[str], str]
+) -> list[str]:
+    """A two-column table of (name, share) rows from profile entries (`share` is 0..1)."""
+    return _table(
+        [label, "share"],
+        [
+            [
+                f"`{name(str(item.get(key, '?')))}`",
+                f"{100 * (_number(item.get('share')) or 0):.1f} %",
+            ]
+            for item in items
+            if isinstance(item, dict)
+        ],
+    )
+
+
+# The kinds of TaskManager thread bench/_stack.py tells apart, as the table names them.
+THREAD_KINDS = {
+    "other": "operators' task threads, Flink's own",
+    "jit": "JIT compilers",
+    "rocksdb": "RocksDB flush and compaction",
+    "kafka client": "Kafka clients' network threads",
+    "gc": "garbage collector",
+}
+
+
+def _thread_kinds(run: dict[str, Any]) -> list[str]:
+    threads = run.get("thread_cpu_s")
+    events = _number(run.get("events"))
+    total = _number(run.get("taskmanager_cpu_s"))
+    if not isinstance(threads, dict) or not events or not total:
+        return []
+    rows = [
+        [THREAD_KINDS.get(str(kind), str(kind)), fmt(cpu, 1), fmt(cpu * 1e6 / events, 1),
+         f"{100 * cpu / total:.1f} %"]
+        for kind, cpu in sorted(threads.items(), key=lambda kv: -(_number(kv[1]) or 0.0))
+        if isinstance(cpu, (int, float))
+    ]  # fmt: skip
+    return [
+        "The TaskManager's CPU in that run by kind of thread (from `/proc`; JFR's samples "
+        "below see only Java code):",
+        "",
+        *_table(["threads", "CPU s", "µs/event", "share"], rows),
+        "",
+    ]
+
+
 def _details_generator(records: Sequence[Record]) -> list[str]:
     out = []
     for r in records:
@@ -430,22 +478,16 @@ def _details_pipeline(records: Sequence[Record]) -> list[str]:
                 ),
                 "",
             ]
+            out += _thread_kinds(best)
             profile = best.get("profile")
             if isinstance(profile, dict) and profile.get("threads"):
                 out += [
                     f"Where the TaskManager's CPU went in that run (JFR, "
                     f"{fmt(profile.get('samples'))} samples; share of samples per thread):",
                     "",
-                    *_table(
-                        ["thread", "share"],
-                        [
-                            [f"`{_short_vertex(str(t.get('thread', '?')))}`",
-                             f"{100 * (_number(t.get('share')) or 0):.1f} %"]
-                            for t in profile["threads"][:8]
-                        ],
-                    ),
+                    *_share_table("thread", profile["threads"][:8], "thread", _short_vertex),
                     "",
-                ]  # fmt: skip
+                ]
                 hottest = profile.get("hottest") or []
                 if hottest and hottest[0].get("self"):
                     out += [
@@ -453,14 +495,9 @@ def _details_pipeline(records: Sequence[Record]) -> list[str]:
                         "(the frame on top of the stack; share of that thread's samples; "
                         "its flame graph: `bench/results/pipeline-tuned.folded`):",
                         "",
-                        *_table(
-                            ["method", "share"],
-                            [[f"`{m.get('method', '?')}`",
-                              f"{100 * (_number(m.get('share')) or 0):.1f} %"]
-                             for m in hottest[0]["self"][:8]],
-                        ),
+                        *_share_table("method", hottest[0]["self"][:8], "method", str),
                         "",
-                    ]  # fmt: skip
+                    ]
         if r.get("tuning"):
             lines = " ".join(f"`{line}`" for line in r["tuning"])
             out.append(f"Tuning submitted (10-tuning.sql): {lines}")
@@ -579,13 +616,9 @@ def _details_ingest(records: Sequence[Record]) -> list[str]:
             f"{fmt(profile.get('samples'))} samples; a partition's thread consumes, then "
             "builds and commits its segments):",
             "",
-            *_table(
-                ["thread", "share"],
-                [[f"`{t.get('thread', '?')}`", f"{100 * (_number(t.get('share')) or 0):.1f} %"]
-                 for t in profile.get("threads", [])[:6]],
-            ),
+            *_share_table("thread", profile.get("threads", [])[:6], "thread", str),
             "",
-        ]  # fmt: skip
+        ]
         hottest = profile.get("hottest") or []
         if hottest:
             hot = hottest[0]
@@ -593,13 +626,9 @@ def _details_ingest(records: Sequence[Record]) -> list[str]:
                 f"Inside `{hot.get('thread', '?')}` (share of its samples with the method "
                 "on the stack):",
                 "",
-                *_table(
-                    ["method", "share"],
-                    [[f"`{m.get('method', '?')}`", f"{100 * (_number(m.get('share')) or 0):.1f} %"]
-                     for m in (hot.get("methods") or [])[:12]],
-                ),
+                *_share_table("method", (hot.get("methods") or [])[:12], "method", str),
                 "",
-            ]  # fmt: skip
+            ]
     return out[:-1] if out and out[-1] == "" else out
 
 

@@ -308,3 +308,18 @@ def test_pinot_ingest_is_judged_on_the_shipped_table_and_shows_its_runs(tmp_path
     assert "| `no-dedup` | 60,000 | 83.3 | 500,000 | 44 | 30 | — | no |" in text
     assert "| `ingest_shipped partition 0` | 30.0 % |" in text
     assert "| `MutableSegmentImpl.index` | 45.0 % |" in text
+
+
+def test_the_pipeline_shows_its_best_tuned_runs_cpu_by_kind_of_thread(tmp_path: Path) -> None:
+    run = {"config": "tuned", "rate": 20000, "seconds": 100.0, "events": 2_000_000,
+           "taskmanager_cpu_s": 200.0, "vertices": [{"name": "Source: raw_events[1]"}],
+           "thread_cpu_s": {"jit": 20.0, "gc": 4.0, "rocksdb": 16.0, "kafka client": 10.0,
+                            "other": 150.0}}  # fmt: skip
+    rec = {"name": "pipeline_throughput_tuned", "value": 20000, "unit": "events/s",
+           "baseline": 12000, "date": "2027-01-02", "runs": [run]}  # fmt: skip
+    text = report.render(_write(tmp_path, "pipeline", [rec]))
+    assert "| operators' task threads, Flink's own | 150 | 75 | 75.0 % |" in text
+    assert "| JIT compilers | 20 | 10 | 10.0 % |" in text
+    assert "| RocksDB flush and compaction | 16 | 8 | 8.0 % |" in text
+    # Largest first.
+    assert text.index("operators' task threads") < text.index("JIT compilers")
