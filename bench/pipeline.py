@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import tempfile
 import time
@@ -386,6 +387,7 @@ def main() -> None:
             "tuning": _tuning_lines(settings),
             "target": TARGET,
             "machine": machine(),
+            "cores": os.cpu_count(),
             "runs": [
                 {
                     "config": r.config,

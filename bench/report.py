@@ -365,6 +365,25 @@ THREAD_KINDS = {
 }
 
 
+def _budget(r: Record, run: dict[str, Any]) -> list[str]:
+    """How much CPU per event the target leaves on this machine, against what the run used."""
+    # Records before `cores` name them in the machine line ("x86_64, 2 cores, Linux ...").
+    named = re.search(r"(\d+) cores", str(r.get("machine", "")))
+    cores = _number(r.get("cores")) or (float(named.group(1)) if named else None)
+    target = _number(r.get("target"))
+    used = _number(run.get("cpu_us_per_event"))
+    if not cores or not target or not used:
+        return []
+    budget = cores * 1e6 / target
+    return [
+        f"CPU budget at the target: {fmt(cores)} cores over {fmt(target)} events/s leave "
+        f"{fmt(budget, 1)} µs of CPU per event for every process on the machine; the best "
+        f"tuned run's TaskManager alone used {fmt(used, 1)} µs per event, "
+        f"{used / budget:.1f} times that.",
+        "",
+    ]
+
+
 def _thread_kinds(run: dict[str, Any]) -> list[str]:
     threads = run.get("thread_cpu_s")
     events = _number(run.get("events"))
@@ -478,6 +497,7 @@ def _details_pipeline(records: Sequence[Record]) -> list[str]:
                 ),
                 "",
             ]
+            out += _budget(r, best)
             out += _thread_kinds(best)
             profile = best.get("profile")
             if isinstance(profile, dict) and profile.get("threads"):

@@ -316,8 +316,14 @@ def test_the_pipeline_shows_its_best_tuned_runs_cpu_by_kind_of_thread(tmp_path: 
            "thread_cpu_s": {"jit": 20.0, "gc": 4.0, "rocksdb": 16.0, "kafka client": 10.0,
                             "other": 150.0}}  # fmt: skip
     rec = {"name": "pipeline_throughput_tuned", "value": 20000, "unit": "events/s",
-           "baseline": 12000, "date": "2027-01-02", "runs": [run]}  # fmt: skip
+           "baseline": 12000, "date": "2027-01-02", "runs": [run],
+           "machine": "x86_64, 2 cores, Linux", "target": 150000}  # fmt: skip
+    run["cpu_us_per_event"] = 100.0
     text = report.render(_write(tmp_path, "pipeline", [rec]))
+    assert (
+        "2 cores over 150,000 events/s leave 13.3 µs of CPU per event for every process on "
+        "the machine; the best tuned run's TaskManager alone used 100 µs per event, 7.5 times that"
+    ) in text
     assert "| operators' task threads, Flink's own | 150 | 75 | 75.0 % |" in text
     assert "| JIT compilers | 20 | 10 | 10.0 % |" in text
     assert "| RocksDB flush and compaction | 16 | 8 | 8.0 % |" in text
