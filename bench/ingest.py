@@ -241,7 +241,7 @@ def consumer_thread(thread: str) -> str:
     return re.sub(r"__(\d+)__\d+__\d{8}T\d{4}Z$", r" partition \1", thread)
 
 
-def wait_quiet(proc: psutil.Process, timeout_s: float = 300) -> float:
+def wait_process_quiet(proc: psutil.Process, timeout_s: float = 300) -> float:
     """Waits until the Pinot process uses under QUIET_CPU_PCT of a core over 5 s (the
     dropped table's segments unloaded, nothing building); returns that figure."""
     deadline = time.monotonic() + timeout_s
@@ -259,7 +259,7 @@ def run_variant(
     proc = PidFile(Layout(settings.state_dir).pid_file("pinot")).process()
     if proc is None:
         sys.exit("bench: the Pinot process is not running")
-    quiet = wait_quiet(proc)
+    quiet = wait_process_quiet(proc)
     log(f"{name}: Pinot at {quiet:.0f} % of a core before the start")
     recording = Path(tempfile.gettempdir()) / f"rta-ingest-{name}.jfr"
     profiling = profile and _profile.available()

@@ -86,7 +86,7 @@ def newest_event_ms(pinot: PinotClient) -> int:
     return int(rows[0][0])
 
 
-def wait_quiet(max_busy_pct: float, timeout_s: float) -> float:
+def wait_machine_quiet(max_busy_pct: float, timeout_s: float) -> float:
     """Waits until the machine's CPU use over 5 s falls under max_busy_pct and its
     1-minute load average under 1 (a fill leaves it high for minutes after the CPU
     calms down, and the timings then still share the cores); returns the last CPU
@@ -246,7 +246,7 @@ def main() -> None:
             ingest = fill(settings, pinot, args.rows, args.ingest_timeout, not args.no_flink)
         if not args.no_flink:
             settle_results(pinot, args.ingest_timeout)
-        cpu_busy = wait_quiet(args.quiet_cpu, args.quiet_timeout)
+        cpu_busy = wait_machine_quiet(args.quiet_cpu, args.quiet_timeout)
         load_at_start = load_avg()
         # The page's worst moment: "now" at the end of the data's last full minute, so
         # the open minute holds a whole minute of rows (the newest minute's rows, after

@@ -365,6 +365,43 @@ THREAD_KINDS = {
 }
 
 
+def _java_threads(run: dict[str, Any], profile: dict[str, Any]) -> list[str]:
+    """JFR's share of samples per thread, and what that share is of the CPU the Java
+    threads used per event (the process's, less the JIT, GC and RocksDB's own threads,
+    which JFR does not sample)."""
+    threads = [t for t in profile["threads"][:8] if isinstance(t, dict)]
+    kinds = run.get("thread_cpu_s")
+    events = _number(run.get("events"))
+    total = _number(run.get("taskmanager_cpu_s"))
+    heading = (
+        f"Where the TaskManager's CPU went in that run (JFR, {fmt(profile.get('samples'))} "
+        "samples; share of samples per thread"
+    )
+    if not isinstance(kinds, dict) or not events or not total:
+        return [
+            heading + "):",
+            "",
+            *_share_table("thread", threads, "thread", _short_vertex),
+            "",
+        ]
+    native = sum(_number(kinds.get(kind)) or 0.0 for kind in ("jit", "gc", "rocksdb"))
+    java_us = (total - native) * 1e6 / events
+    rows = [
+        [
+            f"`{_short_vertex(str(t.get('thread', '?')))}`",
+            f"{100 * (_number(t.get('share')) or 0):.1f} %",
+            fmt((_number(t.get("share")) or 0.0) * java_us, 1),
+        ]
+        for t in threads
+    ]
+    return [
+        heading + f", and that share of the Java threads' {fmt(java_us, 1)} µs of CPU per event):",
+        "",
+        *_table(["thread", "share", "≈ µs/event"], rows),
+        "",
+    ]
+
+
 def _budget(r: Record, run: dict[str, Any]) -> list[str]:
     """How much CPU per event the target leaves on this machine, against what the run used."""
     # Records before `cores` name them in the machine line ("x86_64, 2 cores, Linux ...").
@@ -501,13 +538,7 @@ def _details_pipeline(records: Sequence[Record]) -> list[str]:
             out += _thread_kinds(best)
             profile = best.get("profile")
             if isinstance(profile, dict) and profile.get("threads"):
-                out += [
-                    f"Where the TaskManager's CPU went in that run (JFR, "
-                    f"{fmt(profile.get('samples'))} samples; share of samples per thread):",
-                    "",
-                    *_share_table("thread", profile["threads"][:8], "thread", _short_vertex),
-                    "",
-                ]
+                out += _java_threads(best, profile)
                 hottest = profile.get("hottest") or []
                 if hottest and hottest[0].get("self"):
                     out += [

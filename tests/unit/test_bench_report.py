@@ -313,6 +313,8 @@ def test_pinot_ingest_is_judged_on_the_shipped_table_and_shows_its_runs(tmp_path
 def test_the_pipeline_shows_its_best_tuned_runs_cpu_by_kind_of_thread(tmp_path: Path) -> None:
     run = {"config": "tuned", "rate": 20000, "seconds": 100.0, "events": 2_000_000,
            "taskmanager_cpu_s": 200.0, "vertices": [{"name": "Source: raw_events[1]"}],
+           "profile": {"samples": 5000, "threads": [{"thread": "Deduplicate[7]", "share": 0.4}],
+                       "hottest": []},
            "thread_cpu_s": {"jit": 20.0, "gc": 4.0, "rocksdb": 16.0, "kafka client": 10.0,
                             "other": 150.0}}  # fmt: skip
     rec = {"name": "pipeline_throughput_tuned", "value": 20000, "unit": "events/s",
@@ -325,6 +327,9 @@ def test_the_pipeline_shows_its_best_tuned_runs_cpu_by_kind_of_thread(tmp_path: 
         "the machine; the best tuned run's TaskManager alone used 100 µs per event, 7.5 times that"
     ) in text
     assert "| operators' task threads, Flink's own | 150 | 75 | 75.0 % |" in text
+    # 200 s less JIT, GC and RocksDB's threads = 160 s of Java threads = 80 µs per event.
+    assert "that share of the Java threads' 80 µs of CPU per event" in text
+    assert "| `Deduplicate` | 40.0 % | 32 |" in text
     assert "| JIT compilers | 20 | 10 | 10.0 % |" in text
     assert "| RocksDB flush and compaction | 16 | 8 | 8.0 % |" in text
     # Largest first.
