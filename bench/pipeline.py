@@ -321,13 +321,22 @@ def main() -> None:
         default=None,
         help="state backend of both configurations (default: rta's, flink.state_backend)",
     )
+    parser.add_argument(
+        "--sql-dir",
+        type=Path,
+        default=None,
+        help="a copy of the pipeline's .sql files to run instead of the packaged ones "
+        "(flink.sql_dir), to try a change to the job with --only",
+    )
     args = parser.parse_args()
     # Before the private stack starts: a load >= 1 here means the machine was not quiet.
     load_before = load_avg()
     runs: list[Run] = []
-    overrides = {"taskmanager_memory": args.tm_memory} if args.tm_memory else {}
+    overrides: dict[str, Any] = {"taskmanager_memory": args.tm_memory} if args.tm_memory else {}
     if args.state_backend:
         overrides["state_backend"] = args.state_backend
+    if args.sql_dir:
+        overrides["sql_dir"] = args.sql_dir.resolve()
     with bench_stack(
         use_running=args.use_running,
         pinot=False,

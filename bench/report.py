@@ -416,7 +416,8 @@ def _budget(r: Record, run: dict[str, Any]) -> list[str]:
         f"CPU budget at the target: {fmt(cores)} cores over {fmt(target)} events/s leave "
         f"{fmt(budget, 1)} µs of CPU per event for every process on the machine; the best "
         f"tuned run's TaskManager alone used {fmt(used, 1)} µs per event, "
-        f"{used / budget:.1f} times that.",
+        f"{used / budget:.1f} times that: at that cost the target takes "
+        f"{used * target / 1e6:.0f} cores for the TaskManager alone.",
         "",
     ]
 

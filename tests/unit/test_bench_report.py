@@ -324,7 +324,8 @@ def test_the_pipeline_shows_its_best_tuned_runs_cpu_by_kind_of_thread(tmp_path: 
     text = report.render(_write(tmp_path, "pipeline", [rec]))
     assert (
         "2 cores over 150,000 events/s leave 13.3 µs of CPU per event for every process on "
-        "the machine; the best tuned run's TaskManager alone used 100 µs per event, 7.5 times that"
+        "the machine; the best tuned run's TaskManager alone used 100 µs per event, 7.5 times "
+        "that: at that cost the target takes 15 cores for the TaskManager alone."
     ) in text
     assert "| operators' task threads, Flink's own | 150 | 75 | 75.0 % |" in text
     # 200 s less JIT, GC and RocksDB's threads = 160 s of Java threads = 80 µs per event.
