@@ -360,7 +360,7 @@ THREAD_KINDS = {
     "other": "operators' task threads, Flink's own",
     "jit": "JIT compilers",
     "rocksdb": "RocksDB flush and compaction",
-    "kafka client": "Kafka clients' network threads",
+    "kafka client": "Kafka clients' own threads (senders, fetchers)",
     "gc": "garbage collector",
 }
 
