@@ -338,6 +338,11 @@ def notes(bench: str, r: Record) -> str:
 # --- Per-bench details (the runs behind the best figure) --------------------------------
 
 
+def _percent(share: Any) -> str:
+    """A 0..1 share as the tables show it ("12.3 %")."""
+    return f"{100 * (_number(share) or 0.0):.1f} %"
+
+
 def _share_table(
     label: str, items: Sequence[Any], key: str, name: Callable[[str], str]
 ) -> list[str]:
@@ -347,7 +352,7 @@ def _share_table(
         [
             [
                 f"`{name(str(item.get(key, '?')))}`",
-                f"{100 * (_number(item.get('share')) or 0):.1f} %",
+                _percent(item.get("share")),
             ]
             for item in items
             if isinstance(item, dict)
@@ -389,7 +394,7 @@ def _java_threads(run: dict[str, Any], profile: dict[str, Any]) -> list[str]:
     rows = [
         [
             f"`{_short_vertex(str(t.get('thread', '?')))}`",
-            f"{100 * (_number(t.get('share')) or 0):.1f} %",
+            _percent(t.get("share")),
             fmt((_number(t.get("share")) or 0.0) * java_us, 1),
         ]
         for t in threads
@@ -430,7 +435,7 @@ def _thread_kinds(run: dict[str, Any]) -> list[str]:
         return []
     rows = [
         [THREAD_KINDS.get(str(kind), str(kind)), fmt(cpu, 1), fmt(cpu * 1e6 / events, 1),
-         f"{100 * cpu / total:.1f} %"]
+         _percent(cpu / total)]
         for kind, cpu in sorted(threads.items(), key=lambda kv: -(_number(kv[1]) or 0.0))
         if isinstance(cpu, (int, float))
     ]  # fmt: skip
